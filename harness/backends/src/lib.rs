@@ -1,0 +1,1 @@
+//! Model backends: ONNX Runtime (ort), native plugins (libloading), the null model.

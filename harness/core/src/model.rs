@@ -1,0 +1,28 @@
+//! The one trait every model backend implements.
+
+use crate::{Result, Tensor};
+
+/// A batch handed to a model: the pre-processed input (`N x C x H x W`, or
+/// `N x C x D x H x W`), and, on the same grid, the reference label maps as
+/// a `N x 1 x …` tensor when the runner has them. Only the null model reads
+/// the reference: it exists to measure the harness's own overhead.
+pub struct Batch<'a> {
+    pub input: &'a Tensor,
+    pub reference: Option<&'a Tensor>,
+}
+
+/// A model that maps a batch of inputs to a batch of outputs.
+///
+/// The output is `N x K x …` on the input's spatial grid: `K` class scores
+/// (logits or probabilities, as the suite declares) or `K = 1` label values.
+/// Implementations must not panic on bad input: return [`crate::Error::Model`].
+pub trait Model: Send {
+    /// A short name for messages.
+    fn name(&self) -> &str;
+    /// Runs the model on one batch.
+    fn predict(&mut self, batch: &Batch<'_>) -> Result<Tensor>;
+    /// Whether [`Batch::reference`] must be filled (the null model).
+    fn needs_reference(&self) -> bool {
+        false
+    }
+}

@@ -1,0 +1,1 @@
+//! Loaders (PNG/JPEG, NIfTI, DICOM) and deterministic synthetic phantoms.

@@ -1,0 +1,1 @@
+//! The perturbation library: geometric, intensity and noise perturbations.

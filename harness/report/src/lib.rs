@@ -1,0 +1,1 @@
+//! Self-contained HTML reports: minijinja templates and inline SVG charts.

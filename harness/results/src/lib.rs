@@ -1,0 +1,1 @@
+//! Parquet result store and polars aggregation.

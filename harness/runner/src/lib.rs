@@ -1,0 +1,1 @@
+//! Plan to result rows: batching, threads, progress, resume.
