@@ -1,1 +1,81 @@
-//! Model backends: ONNX Runtime (ort), native plugins (libloading), the null model.
+//! Model backends behind the core [`Model`](sensibench_core::Model) trait:
+//!
+//! - [`native`]: native plugins (shared libraries following the
+//!   `sensibench-plugin-sdk` C ABI), loaded with `libloading`;
+//! - [`onnx`] (cargo feature `onnx`, on by default): ONNX models run by ONNX
+//!   Runtime through `ort`, with the runtime library found at run time;
+//! - [`null`]: the null model, which returns the reference so the harness's own
+//!   overhead can be measured.
+//!
+//! [`sha256_file`] hashes a model file for the provenance columns of results.
+
+pub mod native;
+pub mod null;
+#[cfg(feature = "onnx")]
+pub mod onnx;
+
+use std::io::Read;
+use std::path::Path;
+
+use sensibench_core::{Error, Result};
+use sha2::{Digest, Sha256};
+
+pub use native::{NativeModel, PluginInfo, resolve_plugin};
+pub use null::NullModel;
+#[cfg(feature = "onnx")]
+pub use onnx::{OnnxModel, onnx_runtime_version};
+
+/// The SHA-256 of a file's bytes as 64 lowercase hex digits.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// Checks a model's output against its input: a `N x K x …` tensor with the
+/// input's batch size and spatial extents and only finite values.
+pub(crate) fn check_output(
+    model: &str,
+    input: &[usize],
+    output: &[usize],
+    data: &[f32],
+) -> Result<()> {
+    let fail = |reason: String| {
+        Err(Error::Model {
+            model: model.to_string(),
+            reason,
+        })
+    };
+    if output.len() != input.len()
+        || output.first() != input.first()
+        || output.get(2..) != input.get(2..)
+    {
+        return fail(format!(
+            "output shape {output:?} does not fit input shape {input:?}: expected N x K x spatial with the input's N and spatial extents"
+        ));
+    }
+    if let Some(i) = data.iter().position(|v| !v.is_finite()) {
+        let bad = data.iter().filter(|v| !v.is_finite()).count();
+        return fail(format!(
+            "output contains {bad} non-finite value(s) (NaN or infinity), the first at flat index {i} ({})",
+            data[i]
+        ));
+    }
+    Ok(())
+}

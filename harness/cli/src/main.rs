@@ -1,1 +1,250 @@
-fn main() {}
+//! `sensibench`: compare medical-imaging models under controlled input changes.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use sensibench_core::{PerturbationEntry, Registry};
+use sensibench_metrics::SegMetric;
+use sensibench_suite::{Catalog, load_suite};
+
+mod evaluate;
+
+/// Compare medical-imaging models under controlled input perturbations.
+#[derive(Parser)]
+#[command(name = "sensibench", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the registered perturbations, metrics, backends and the suites in ./suites.
+    List {
+        /// Folder of suite files to list.
+        #[arg(long, default_value = "suites")]
+        suites: PathBuf,
+    },
+    /// Check a suite file: every key, name, path and grid (errors give file:line:column).
+    Validate {
+        suite: PathBuf,
+        /// Root of the real data sets [env: SENSIBENCH_DATA_ROOT; default: ../shared/data].
+        #[arg(long)]
+        data_root: Option<PathBuf>,
+    },
+    /// Run a suite, then write its HTML report; prints the report's path.
+    Run {
+        suite: PathBuf,
+        /// Root of the real data sets [env: SENSIBENCH_DATA_ROOT; default: ../shared/data].
+        #[arg(long)]
+        data_root: Option<PathBuf>,
+        /// Results root; the run goes to OUT/<suite>/<run id>/.
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        /// Continue the newest run of this suite with the same suite file (or --run-id).
+        #[arg(long)]
+        resume: bool,
+        /// Name of the run folder (default: a UTC timestamp).
+        #[arg(long)]
+        run_id: Option<String>,
+        /// Worker threads (0 = all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// No progress bars.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// (Re)write the HTML report of a run folder; prints its path.
+    Report { run_dir: PathBuf },
+    /// Score prediction masks against reference masks without a suite (NIfTI or
+    /// PNG files, or two folders matched by file name); prints JSON.
+    Evaluate(evaluate::EvaluateArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::List { suites } => list(&suites),
+        Command::Validate { suite, data_root } => {
+            let plan = load(&suite, data_root)?;
+            println!(
+                "{}: ok — {} dataset(s), {} model(s), {} perturbation(s) with {} points, {} metric(s)",
+                suite.display(),
+                plan.datasets.len(),
+                plan.models.len(),
+                plan.perturbations.len(),
+                plan.perturbations
+                    .iter()
+                    .map(|p| p.points.len())
+                    .sum::<usize>(),
+                plan.metrics.len()
+            );
+            for s in &plan.skipped_datasets {
+                println!("  skipped dataset `{}`: {}", s.name, s.reason);
+            }
+            Ok(())
+        }
+        Command::Run {
+            suite,
+            data_root,
+            out,
+            resume,
+            run_id,
+            threads,
+            quiet,
+        } => {
+            let plan = load(&suite, data_root)?;
+            if threads > 0 {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build_global()
+                    .context("configuring the worker threads")?;
+            }
+            for s in &plan.skipped_datasets {
+                eprintln!("note: dataset `{}` skipped: {}", s.name, s.reason);
+            }
+            let opts = sensibench_runner::RunOptions {
+                out,
+                run_id,
+                resume,
+                threads,
+                progress: !quiet,
+                git_sha: git_sha(suite.parent().unwrap_or(Path::new("."))),
+            };
+            let summary = sensibench_runner::run(&plan, &registry()?, &opts)?;
+            eprintln!(
+                "{} rows ({} failed) in {} part(s), {} part(s) resumed, {:.1} s",
+                summary.rows,
+                summary.failed_rows,
+                summary.parts_written,
+                summary.parts_skipped,
+                summary.seconds
+            );
+            for (m, s) in &summary.inference_seconds {
+                eprintln!("  {m}: {s:.2} s inside the model");
+            }
+            let path = sensibench_runner::publish::write_report(&summary.run_dir)?;
+            println!("{}", path.display());
+            Ok(())
+        }
+        Command::Report { run_dir } => {
+            let path = sensibench_runner::publish::write_report(&run_dir)?;
+            println!("{}", path.display());
+            Ok(())
+        }
+        Command::Evaluate(args) => evaluate::run(&args),
+    }
+}
+
+/// Every registered perturbation.
+fn registry() -> Result<Registry<PerturbationEntry>> {
+    Ok(sensibench_perturb::registry())
+}
+
+fn data_root(flag: Option<PathBuf>) -> PathBuf {
+    flag.or_else(|| std::env::var_os("SENSIBENCH_DATA_ROOT").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("../shared/data"))
+}
+
+fn load(suite: &Path, data_root_flag: Option<PathBuf>) -> Result<sensibench_suite::plan::Plan> {
+    let perturbations = registry()?;
+    let metric_names: Vec<&str> = SegMetric::ALL.iter().map(|m| m.name()).collect();
+    let resolve =
+        |name: &str| sensibench_backends::native::resolve_plugin(name).map_err(|e| e.to_string());
+    let catalog = Catalog {
+        perturbations: &perturbations,
+        metrics: &metric_names,
+        resolve_plugin: &resolve,
+    };
+    let root = data_root(data_root_flag);
+    match load_suite(suite, &root, &catalog) {
+        Ok(plan) => Ok(plan),
+        Err(e) => bail!("{e}"),
+    }
+}
+
+fn git_sha(dir: &Path) -> String {
+    let run = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    match run(&["rev-parse", "HEAD"]) {
+        Some(sha) if !sha.is_empty() => {
+            let dirty = run(&["status", "--porcelain", "--untracked-files=no"])
+                .is_some_and(|s| !s.is_empty());
+            if dirty { format!("{sha}-dirty") } else { sha }
+        }
+        _ => "unknown".into(),
+    }
+}
+
+fn list(suites: &Path) -> Result<()> {
+    println!("Perturbations (swept parameter in brackets):");
+    for (name, e) in registry()?.iter() {
+        let unit = if e.parameter.unit.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", e.parameter.unit)
+        };
+        println!("  {name:<16} [{}{unit}]  {}", e.parameter.name, e.summary);
+    }
+    println!("\nMetrics:");
+    for m in SegMetric::ALL {
+        let unit = if m.unit().is_empty() { "" } else { m.unit() };
+        let dir = if m.higher_is_better() {
+            "higher is better"
+        } else {
+            "lower is better"
+        };
+        println!("  {:<16} {unit:<3} {dir:<17} {}", m.name(), m.summary());
+    }
+    println!("\nBackends:");
+    #[cfg(feature = "onnx")]
+    println!(
+        "  onnx             ONNX Runtime through `ort` (library from the onnxruntime==1.31 wheel: `make setup`)"
+    );
+    #[cfg(not(feature = "onnx"))]
+    println!("  onnx             (not built: enable the `onnx` feature)");
+    println!("  native           cdylib plugins through the versioned C ABI of plugins/sdk");
+    println!("  null             returns the reference: measures the harness's own overhead");
+    println!("\nSuites in {}:", suites.display());
+    let mut files: Vec<PathBuf> = std::fs::read_dir(suites)
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"));
+    files.sort();
+    for f in files {
+        let name = f
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let first = std::fs::read_to_string(&f)
+            .ok()
+            .and_then(|t| {
+                t.lines()
+                    .find(|l| l.starts_with("# "))
+                    .map(|l| l[2..].to_string())
+            })
+            .unwrap_or_default();
+        println!("  {name:<16} {first}");
+    }
+    Ok(())
+}

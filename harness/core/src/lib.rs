@@ -19,7 +19,7 @@ pub mod tensor;
 pub use error::{Error, Result};
 pub use grid::{Grid, Image, LabelMap, Sample};
 pub use model::{Batch, Model};
-pub use perturbation::{ParamValue, Params, ParameterInfo, Perturbation, PerturbationEntry};
+pub use perturbation::{ParamValue, ParameterInfo, Params, Perturbation, PerturbationEntry};
 pub use registry::{Registry, did_you_mean};
 pub use seed::{SeededRng, derive_seed};
 pub use tensor::Tensor;

@@ -70,7 +70,10 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 
 /// The candidate closest to `name` if it is close enough to be a typo
 /// (edit distance ≤ max(2, len/3)), or one that contains it / is contained in it.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     let limit = 2.max(name.chars().count() / 3);
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {

@@ -1,1 +1,21 @@
-//! Segmentation metrics (Dice, IoU, Hausdorff, HD95, ASSD, RMS) with exact Euclidean distance transforms.
+//! Segmentation metrics (Dice, IoU, Hausdorff, HD95, ASSD, RMS) with exact
+//! Euclidean distance transforms, statistics for aggregating scores, and
+//! summaries of robustness curves.
+//!
+//! - [`edt`]: exact, linear-time, spacing-aware Euclidean distance transform.
+//! - [`seg`]: per-class metrics on [`sensibench_core::LabelMap`]s
+//!   ([`SegMetric`], [`score_class`], [`score_all_classes`]); the module
+//!   documentation states every formula and the rules for empty masks.
+//! - [`stats`]: mean / sample std ignoring NaN, percentile bootstrap.
+//! - [`robustness`]: normalised AUC, worst point, ROOD-MRI's OA and Deg.
+
+// Tests may unwrap: a panic there is a test failure with a backtrace.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod edt;
+pub mod robustness;
+pub mod seg;
+pub mod stats;
+
+pub use edt::edt_squared;
+pub use seg::{SegMetric, score_all_classes, score_class};

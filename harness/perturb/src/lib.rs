@@ -1,1 +1,73 @@
-//! The perturbation library: geometric, intensity and noise perturbations.
+//! The perturbation library of sensibench: geometric, intensity, noise and
+//! filtering perturbations, and the resampling used to fit images to a model.
+//!
+//! Every perturbation implements [`sensibench_core::Perturbation`] for 2D and
+//! 3D images alike (a 2D image is a grid of depth 1). Geometric ones act on
+//! each `(y, x)` plane and move the mask with nearest-neighbour
+//! interpolation; intensity, noise and filter ones change only intensities.
+//! Each documents its exact formula on its type. All of them:
+//! - return the input unchanged (bit for bit) at their identity value;
+//! - refuse non-finite or out-of-range values with
+//!   [`sensibench_core::Error::InvalidParameter`] naming `perturbation.parameter`;
+//! - refuse unknown options (with a did-you-mean).
+//!
+//! | name | swept parameter | identity | options |
+//! |---|---|---|---|
+//! | `rotate` | angle (deg, counter-clockwise) | 0 | `fill` |
+//! | `zoom` | factor | 1 | `fill` |
+//! | `crop` | fraction of the field of view kept | 1 | `fill` |
+//! | `translate` | shift (mm) | 0 | `axis: x\|y`, `fill` |
+//! | `dihedral` | k ∈ 0..=7 | 0 | |
+//! | `flip` | 0 or 1 | 0 | `axis: x\|y` |
+//! | `resolution` | factor ≥ 1 | 1 | `axes: all\|in_plane` |
+//! | `brightness` | b (fraction of range) | 0 | |
+//! | `contrast` | c (factor) | 1 | |
+//! | `gamma` | g (exponent) | 1 | |
+//! | `gaussian_noise` | σ (fraction of range) | 0 | `absolute` |
+//! | `gaussian_blur` | σ (mm) | 0 | |
+//!
+//! The shared kernels (bilinear/nearest warping, separable line operators)
+//! live in one private module, `interp`.
+
+#![warn(missing_docs)]
+
+pub mod filter;
+pub mod geometric;
+pub mod intensity;
+mod interp;
+pub mod noise;
+pub mod options;
+pub mod resample;
+
+use sensibench_core::{PerturbationEntry, Registry, Result};
+
+pub use filter::{GaussianBlur, Resolution};
+pub use geometric::{Crop, Dihedral, Flip, Rotate, Translate, Zoom};
+pub use intensity::{Brightness, Contrast, Gamma};
+pub use noise::GaussianNoise;
+pub use options::{Fill, PlaneAxis};
+
+/// Adds every perturbation of this crate to `reg`; fails if a name is
+/// already registered.
+pub fn register_all(reg: &mut Registry<PerturbationEntry>) -> Result<()> {
+    let entries = geometric::entries()
+        .into_iter()
+        .chain(intensity::entries())
+        .chain(noise::entries())
+        .chain(filter::entries());
+    for entry in entries {
+        reg.register(entry.name, entry)?;
+    }
+    Ok(())
+}
+
+/// A registry of kind `"perturbation"` holding every perturbation of this crate.
+pub fn registry() -> Registry<PerturbationEntry> {
+    let mut reg = Registry::new("perturbation");
+    // The names of this crate are distinct, so registering into an empty
+    // registry cannot fail.
+    if let Err(e) = register_all(&mut reg) {
+        unreachable!("duplicate perturbation name in sensibench-perturb: {e}");
+    }
+    reg
+}

@@ -1,1 +1,287 @@
 //! Self-contained HTML reports: minijinja templates and inline SVG charts.
+//!
+//! The report crate knows nothing of models, runners or result stores: it takes
+//! plain data ([`ReportData`]) and renders one HTML file with inline CSS and
+//! inline SVG charts, no JavaScript, and no reference to anything outside the
+//! file (no fonts, scripts, stylesheets or images from the network; prediction
+//! strips are embedded as `data:image/png;base64,` URIs).
+//!
+//! * [`render`] turns a [`ReportData`] into the HTML text;
+//! * [`write_report`] writes it to `dir/index.html`;
+//! * [`overlay_png`] draws a label map over a grey image and encodes it as PNG,
+//!   [`to_base64`] encodes those bytes for a [`Frame`];
+//! * [`svg`] holds the chart code (nice ticks, log-axis detection, line charts).
+//!
+//! Every user-provided string is escaped: the templates are rendered with
+//! minijinja's HTML auto-escaping, and the SVG writer escapes the text it emits
+//! with [`svg::escape_xml`].
+
+#![warn(missing_docs)]
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+mod overlay;
+pub mod svg;
+mod view;
+
+pub use overlay::{
+    DEFAULT_LABEL_PALETTE, OVERLAY_ALPHA, OVERLAY_CONTOUR_ALPHA, overlay_png, to_base64,
+};
+
+/// Everything one report shows. Plain data: the caller (the CLI, through the
+/// results crate) fills it; the report only lays it out.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReportData {
+    /// The report title (the `<title>` and the heading).
+    pub title: String,
+    /// The suite name, e.g. `cardiac`.
+    pub suite: String,
+    /// A free-text description of the suite (one paragraph).
+    pub description: String,
+    /// The run identifier (the run folder's name).
+    pub run_id: String,
+    /// When the run was made, as text (e.g. RFC 3339).
+    pub created: String,
+    /// Provenance pairs shown in the header, in order: harness version, git
+    /// sha, suite hash, seed, model hashes, ...
+    pub provenance: Vec<(String, String)>,
+    /// Free-text notes shown under the header, e.g. skipped datasets and why.
+    pub notes: Vec<String>,
+    /// How the `[lo, hi]` interval of every [`CurvePoint`] was computed, e.g.
+    /// `95% percentile bootstrap CI of the mean over samples (1000 resamples)`.
+    /// Shown in the figure captions and the footer; empty means "interval as
+    /// supplied".
+    pub ci_label: String,
+    /// The leaderboard table.
+    pub leaderboard: Leaderboard,
+    /// The curve charts, in the order they should appear. Panels are grouped
+    /// by `perturbation` (in order of first appearance).
+    pub panels: Vec<CurvePanel>,
+    /// Prediction strips, grouped by `perturbation` in order of first appearance.
+    pub strips: Vec<Strip>,
+    /// Work that failed; a table is shown when not empty.
+    pub failures: Vec<Failure>,
+}
+
+/// The leaderboard: one row per model, one value per column.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Leaderboard {
+    /// The metric the ranking uses, e.g. `Dice (mean over classes)`.
+    pub metric: String,
+    /// Whether a higher `metric` ranks better (shown as an arrow in the caption).
+    pub higher_is_better: bool,
+    /// The value columns.
+    pub columns: Vec<LeaderboardColumn>,
+    /// The rows, in rank order.
+    pub rows: Vec<LeaderboardRow>,
+}
+
+/// One value column of the [`Leaderboard`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LeaderboardColumn {
+    /// Column heading, e.g. `Clean`, `Mean over grid`, `nAUC gaussian_noise`, `Worst`, `Deg`.
+    pub name: String,
+    /// `Some(true)`: higher is better (↑), `Some(false)`: lower is better (↓);
+    /// the best value of the column is set in bold. `None`: neutral (counts),
+    /// no arrow and no bold.
+    pub higher_is_better: Option<bool>,
+    /// What the column means; shown as the heading's tooltip and in the
+    /// table's legend (may be empty).
+    pub description: String,
+}
+
+/// One model's row of the [`Leaderboard`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LeaderboardRow {
+    /// 1-based rank.
+    pub rank: usize,
+    /// The model name.
+    pub model: String,
+    /// One value per column (`None` or a non-finite value is shown as `—`).
+    /// Missing trailing values are shown as `—`; extra values are ignored.
+    pub values: Vec<Option<f64>>,
+}
+
+/// One chart: a metric of one class against a perturbation's parameter, one
+/// line per model.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CurvePanel {
+    /// The perturbation's name (the grouping key), e.g. `gaussian_noise`.
+    pub perturbation: String,
+    /// The swept parameter's name, e.g. `sigma`.
+    pub parameter: String,
+    /// The parameter's unit (may be empty), e.g. `× intensity SD`.
+    pub unit: String,
+    /// The metric, e.g. `Dice`.
+    pub metric: String,
+    /// The metric's unit (may be empty), e.g. `mm`.
+    pub metric_unit: String,
+    /// The class (label name) the metric is for; empty for a whole-image metric.
+    pub class: String,
+    /// Whether a higher metric is better (an arrow in the caption).
+    pub higher_is_better: bool,
+    /// `true` for the primary metric: shown in the main figure grid; other
+    /// panels go into a collapsed "other metrics" section under it.
+    pub primary: bool,
+    /// The dataset the points were measured on.
+    pub dataset: String,
+    /// Lower end of the metric's natural range (e.g. `Some(0.0)` for Dice and
+    /// HD95): the y axis is fitted to the data but never goes below it.
+    pub y_min: Option<f64>,
+    /// Upper end of the metric's natural range (e.g. `Some(1.0)` for Dice,
+    /// `None` for HD95): the y axis never goes above it.
+    pub y_max: Option<f64>,
+    /// One line per model.
+    pub series: Vec<Series>,
+}
+
+/// One model's line in a [`CurvePanel`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    /// The model name (its colour and marker are the same in every chart).
+    pub model: String,
+    /// The points; drawn in increasing `x` whatever their order here.
+    pub points: Vec<CurvePoint>,
+}
+
+/// One point of a [`Series`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CurvePoint {
+    /// The parameter value.
+    pub x: f64,
+    /// The mean metric; `None` (or non-finite) leaves a gap in the line.
+    pub mean: Option<f64>,
+    /// Lower end of the interval (see [`ReportData::ci_label`]); drawn as a band.
+    pub lo: Option<f64>,
+    /// Upper end of the interval.
+    pub hi: Option<f64>,
+    /// Number of samples with a defined score.
+    pub n: usize,
+    /// Number of samples whose score was undefined (excluded from the mean);
+    /// when non-zero the marker is drawn hollow.
+    pub n_undefined: usize,
+}
+
+/// A row of prediction frames: one model on one sample across a perturbation's grid.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Strip {
+    /// The perturbation's name (the grouping key).
+    pub perturbation: String,
+    /// The swept parameter's name, shown with each frame's value.
+    pub parameter: String,
+    /// The parameter's unit (may be empty).
+    pub unit: String,
+    /// The metric shown under each frame, e.g. `Dice`.
+    pub metric: String,
+    /// The sample's identifier.
+    pub sample: String,
+    /// The model name.
+    pub model: String,
+    /// The frames, in the order shown.
+    pub frames: Vec<Frame>,
+}
+
+/// One image of a [`Strip`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Frame {
+    /// The parameter value.
+    pub x: f64,
+    /// A PNG encoded with standard base64 (see [`overlay_png`] and
+    /// [`to_base64`]); anything outside the base64 alphabet is not embedded
+    /// and the frame shows "image unavailable".
+    pub png_base64: String,
+    /// The sample's score at this point (`None`: undefined).
+    pub score: Option<f64>,
+}
+
+/// Work that failed and produced no (or partial) rows.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Failure {
+    /// The model name.
+    pub model: String,
+    /// The dataset name.
+    pub dataset: String,
+    /// The perturbation name.
+    pub perturbation: String,
+    /// Why it failed (the error message).
+    pub reason: String,
+    /// How many result rows are missing because of it.
+    pub rows: usize,
+}
+
+/// Errors of the report crate.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A template failed to compile or render (a bug in the crate's templates).
+    #[error("report template `{name}`: {source}")]
+    Template {
+        /// The template's name.
+        name: String,
+        /// minijinja's error.
+        #[source]
+        source: minijinja::Error,
+    },
+    /// Creating the output folder or writing the file failed.
+    #[error("writing report to {path}: {source}")]
+    Io {
+        /// The path being written.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An argument of [`overlay_png`] was invalid.
+    #[error("overlay_png: {0}")]
+    InvalidInput(String),
+    /// The PNG encoder failed.
+    #[error("encoding overlay PNG: {0}")]
+    Png(#[from] image::ImageError),
+}
+
+const TEMPLATE_NAME: &str = "report.html";
+const TEMPLATE: &str = include_str!("../templates/report.html");
+const STYLESHEET: &str = include_str!("../templates/report.css");
+
+/// Renders the report as one self-contained HTML document.
+///
+/// # Errors
+/// [`ReportError::Template`] if the compiled-in template fails (a bug).
+pub fn render(data: &ReportData) -> Result<String, ReportError> {
+    let template_error = |source| ReportError::Template {
+        name: TEMPLATE_NAME.to_string(),
+        source,
+    };
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.add_template(TEMPLATE_NAME, TEMPLATE)
+        .map_err(template_error)?;
+    let template = env.get_template(TEMPLATE_NAME).map_err(template_error)?;
+    let view = view::build(data);
+    let ctx = minijinja::context! {
+        r => minijinja::Value::from(minijinja::value::Serde(&view)),
+        css => minijinja::Value::from_safe_string(STYLESHEET.to_string()),
+    };
+    template.render(ctx).map_err(template_error)
+}
+
+/// Renders the report and writes it to `dir/index.html`, creating `dir` (and
+/// its parents) when missing. Returns the written file's path.
+///
+/// # Errors
+/// [`ReportError::Io`] naming the path when the folder or file cannot be
+/// written; [`ReportError::Template`] as [`render`].
+pub fn write_report(data: &ReportData, dir: &Path) -> Result<PathBuf, ReportError> {
+    let html = render(data)?;
+    std::fs::create_dir_all(dir).map_err(|source| ReportError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let path = dir.join("index.html");
+    std::fs::write(&path, html).map_err(|source| ReportError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
+}

@@ -1,1 +1,36 @@
-//! Parquet result store and polars aggregation.
+//! The result store and its aggregation.
+//!
+//! A run writes long-format rows, one per (model, dataset, sample,
+//! perturbation, point, class, metric), into parquet *parts* under
+//! `results/<suite>/<run_id>/parts/`. A part is written to a temporary file
+//! and renamed into place, so a part either exists whole or not at all: a
+//! killed run loses at most the part in flight, and `--resume` skips every
+//! part that exists. polars reads the parts back and aggregates them.
+
+mod aggregate;
+mod store;
+
+pub use aggregate::{
+    FailureSummary, PointStat, RunTables, SampleScore, aggregate_run, sample_scores,
+};
+pub use store::{ResultRow, Status, part_exists, part_path, read_rows, write_part};
+
+/// Errors of the result store.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: {message}", .path.display())]
+    Polars {
+        path: std::path::PathBuf,
+        message: String,
+    },
+    #[error("{}: no result parts found (was the run started?)", .0.display())]
+    NoParts(std::path::PathBuf),
+}
+
+pub type Result<T, E = ResultsError> = std::result::Result<T, E>;

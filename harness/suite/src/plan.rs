@@ -8,32 +8,42 @@ use sensibench_core::Params;
 /// A validated suite.
 #[derive(Clone, Debug)]
 pub struct Plan {
+    /// The suite's name (`[a-z0-9_-]+`), used in result paths.
     pub name: String,
+    /// Free text from `description:` (trimmed; empty when absent).
     pub description: String,
     /// The suite file, absolute.
     pub suite_path: PathBuf,
     /// SHA-256 (hex) of the suite file's bytes.
     pub suite_hash: String,
+    /// The suite seed every random perturbation's seed is derived from.
     pub seed: u64,
+    /// What the models do.
     pub task: Task,
     /// Class names by label index (index 0 is background for segmentation).
     pub classes: Vec<String>,
     /// The default reference mode; datasets may override it.
     pub reference: ReferenceMode,
+    /// Datasets whose files are all present, in suite order.
     pub datasets: Vec<DatasetPlan>,
     /// Datasets declared `optional: true` whose files are missing, with the
     /// message saying what is missing and how to obtain it.
     pub skipped_datasets: Vec<SkippedDataset>,
+    /// Models in suite order.
     pub models: Vec<ModelPlan>,
+    /// Perturbations in suite order.
     pub perturbations: Vec<PerturbationPlan>,
     /// Metric names, each registered.
     pub metrics: Vec<String>,
+    /// Options of the HTML report.
     pub report: ReportOptions,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+/// The kind of prediction a suite evaluates.
 pub enum Task {
+    /// Per-pixel class labels (`task: segmentation`).
     Segmentation,
 }
 
@@ -48,80 +58,122 @@ pub enum ReferenceMode {
     UnperturbedPrediction,
 }
 
+/// A dataset whose files were found.
 #[derive(Clone, Debug)]
 pub struct DatasetPlan {
+    /// Unique within the suite.
     pub name: String,
+    /// Where the samples come from (paths absolute or under the data root).
     pub source: DatasetSource,
+    /// What predictions on this dataset are scored against.
     pub reference: ReferenceMode,
     /// Use at most this many samples (in the source's sorted order).
     pub limit: Option<usize>,
 }
 
+/// An `optional: true` dataset whose files are missing.
 #[derive(Clone, Debug)]
 pub struct SkippedDataset {
+    /// The dataset's name.
     pub name: String,
+    /// The missing path(s) and how to obtain them (the dataset's `obtain:` text).
     pub reason: String,
 }
 
+/// Where a dataset's samples come from.
 #[derive(Clone, Debug)]
 pub enum DatasetSource {
     /// The deterministic synthetic cardiac short-axis phantom.
     PhantomCardiac {
+        /// Number of subjects (each with its own anatomy), >= 1.
         subjects: usize,
+        /// Short-axis slices per subject, >= 1.
         slices_per_subject: usize,
+        /// Image side in pixels (16..=2048).
         size: usize,
     },
     /// A folder of 2D images (PNG/JPEG) and, optionally, a folder of masks
     /// with the same file names. Spacing in mm `(dy, dx)`.
     ImageFolder {
+        /// The folder of images.
         images: PathBuf,
+        /// The folder of masks (same file names), if any.
         masks: Option<PathBuf>,
+        /// Pixel spacing `(dy, dx)` in mm, both > 0.
         spacing: [f64; 2],
     },
     /// NIfTI volumes (`.nii`/`.nii.gz`) cut into 2D slices along `axis`.
     NiftiSlices {
+        /// The image volumes.
         images: Vec<PathBuf>,
+        /// One entry per image: its mask volume, if any (all `None` without `masks:`).
         masks: Vec<Option<PathBuf>>,
+        /// The axis the volumes are cut along.
         axis: SliceAxis,
         /// Slice indices to take; all when `None`.
         slices: Option<Vec<usize>>,
     },
     /// A folder of single-frame DICOM files (no masks).
-    DicomFolder { path: PathBuf },
+    DicomFolder {
+        /// The folder of DICOM files.
+        path: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+/// The axis NIfTI volumes are sliced along.
 pub enum SliceAxis {
+    /// Slices of constant z.
     Axial,
+    /// Slices of constant y.
     Coronal,
+    /// Slices of constant x.
     Sagittal,
 }
 
+/// A model with everything needed to load and feed it.
 #[derive(Clone, Debug)]
 pub struct ModelPlan {
+    /// Unique within the suite.
     pub name: String,
+    /// How the model runs.
     pub backend: BackendPlan,
+    /// How an image becomes the model's input.
     pub preprocess: Preprocess,
+    /// How the model's output becomes a label map.
     pub postprocess: Postprocess,
+    /// Images per call (>= 1; default 8).
     pub batch_size: usize,
 }
 
+/// How a model is run.
 #[derive(Clone, Debug)]
 pub enum BackendPlan {
     /// An ONNX model file; `threads` intra-op threads (0 = ORT's default).
-    Onnx { path: PathBuf, threads: usize },
+    Onnx {
+        /// The `.onnx` file, absolute.
+        path: PathBuf,
+        /// Intra-op threads; 0 = ORT's default.
+        threads: usize,
+    },
     /// A native plugin: a cdylib path, already resolved.
-    Native { path: PathBuf },
+    Native {
+        /// The plugin library file.
+        path: PathBuf,
+    },
     /// Returns the reference: measures the harness's overhead.
     Null,
 }
 
+/// Input preparation of a model.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Preprocess {
     /// The model's input size `(height, width)`; `None` = the image's own size.
     pub size: Option<[usize; 2]>,
+    /// How the image is brought to `size`.
     pub fit: Fit,
+    /// Intensity normalisation applied after fitting.
     pub normalize: Normalize,
 }
 
@@ -135,42 +187,62 @@ pub enum Fit {
     Pad,
 }
 
+/// Intensity normalisation of a model's input.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Normalize {
+    /// Intensities as stored.
     None,
     /// (x - mean) / std over the image.
     ZScore,
     /// (x - min) / (max - min) over the image.
     MinMax,
     /// (x - mean) / std with fixed values.
-    Fixed { mean: f64, std: f64 },
+    Fixed {
+        /// Subtracted first.
+        mean: f64,
+        /// Divided by next (> 0).
+        std: f64,
+    },
     /// Clip to [level - width/2, level + width/2], then scale to [0, 1] (CT windows).
-    Window { level: f64, width: f64 },
+    Window {
+        /// Window centre.
+        level: f64,
+        /// Window width (> 0).
+        width: f64,
+    },
 }
 
+/// How a model's output becomes a label map.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Postprocess {
     /// Scores per class (logits or probabilities); label = argmax over channels.
     Argmax,
     /// One channel of logits: sigmoid, then label 1 where p >= threshold.
-    SigmoidThreshold { threshold: f64 },
+    SigmoidThreshold {
+        /// Probability at and above which a pixel is labelled 1 (within [0, 1]).
+        threshold: f64,
+    },
     /// One channel carrying label values already.
     Labels,
 }
 
+/// One perturbation sweep.
 #[derive(Clone, Debug)]
 pub struct PerturbationPlan {
     /// The registered perturbation kind (e.g. `rotate`).
     pub kind: String,
     /// A label unique within the suite (defaults to the kind).
     pub label: String,
+    /// The fixed options, accepted by the registry entry's `build`.
     pub params: Params,
     /// The grid points, expanded from lists / linspace / logspace, in order.
     pub points: Vec<f64>,
 }
 
+/// Options of the HTML report.
 #[derive(Clone, Debug, Default)]
 pub struct ReportOptions {
+    /// The report's title; the suite name when `None`.
     pub title: Option<String>,
     /// Sample id shown in the prediction strip; the first sample when `None`.
     pub strip_sample: Option<String>,

@@ -1,0 +1,644 @@
+//! Tests of the rendered report: structure, escaping, self-containment, SVG
+//! well-formedness, chart helpers, overlays, and a real Chromium render.
+
+#[path = "common/fixture.rs"]
+mod fixture;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sensibench_report::svg::{is_geometric, line_chart, nice_ticks};
+use sensibench_report::{
+    CurvePanel, CurvePoint, ReportData, Series, overlay_png, render, to_base64, write_report,
+};
+
+fn rendered() -> (ReportData, String) {
+    let data = fixture::report_data();
+    let html = render(&data).expect("fixture renders");
+    (data, html)
+}
+
+// ---------------------------------------------------------------- a tiny XML checker
+
+/// Checks that `text` is well-formed XML-ish markup: every tag closes in order,
+/// attributes are `name="value"` without `<`, text has no raw `<` and every
+/// `&` starts an entity. `void` lists HTML elements that need no close tag.
+fn check_markup(text: &str, void: &[&str]) -> Result<usize, String> {
+    let bytes = text.as_bytes();
+    let mut stack: Vec<String> = Vec::new();
+    let mut i = 0;
+    let mut elements = 0;
+    let mut in_raw: Option<&str> = None; // inside <style>: skip to its close tag
+    while i < bytes.len() {
+        if let Some(raw) = in_raw {
+            let close = format!("</{raw}>");
+            let Some(off) = text[i..].find(&close) else {
+                return Err(format!("unclosed <{raw}>"));
+            };
+            i += off;
+            in_raw = None;
+            continue;
+        }
+        match bytes[i] {
+            b'<' => {
+                let Some(end) = text[i..].find('>') else {
+                    return Err(format!("unterminated tag at byte {i}"));
+                };
+                let tag = &text[i + 1..i + end];
+                i += end + 1;
+                if tag.starts_with('!') {
+                    continue; // <!DOCTYPE html>
+                }
+                if let Some(name) = tag.strip_prefix('/') {
+                    let name = name.trim();
+                    match stack.pop() {
+                        Some(open) if open == name => {}
+                        other => return Err(format!("</{name}> closes {other:?}")),
+                    }
+                    continue;
+                }
+                let self_closing = tag.ends_with('/');
+                let body = tag.trim_end_matches('/');
+                let name_end = body.find(|c: char| c.is_whitespace()).unwrap_or(body.len());
+                let name = &body[..name_end];
+                if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                    return Err(format!("bad tag name in <{tag}>"));
+                }
+                check_attributes(&body[name_end..]).map_err(|e| format!("<{name}>: {e}"))?;
+                elements += 1;
+                if self_closing || void.contains(&name) {
+                    continue;
+                }
+                if name == "style" {
+                    in_raw = Some("style");
+                }
+                stack.push(name.to_string());
+            }
+            b'&' => {
+                let rest = &text[i + 1..];
+                let end = rest
+                    .find(';')
+                    .ok_or_else(|| format!("bare & at byte {i}"))?;
+                let entity = &rest[..end];
+                let ok = !entity.is_empty()
+                    && end < 10
+                    && (entity.chars().all(|c| c.is_ascii_alphanumeric())
+                        || (entity.starts_with('#')
+                            && entity[1..]
+                                .trim_start_matches(['x', 'X'])
+                                .chars()
+                                .all(|c| c.is_ascii_hexdigit())));
+                if !ok {
+                    return Err(format!("bad entity &{entity}; at byte {i}"));
+                }
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    if !stack.is_empty() {
+        return Err(format!("unclosed elements {stack:?}"));
+    }
+    Ok(elements)
+}
+
+fn check_attributes(mut s: &str) -> Result<(), String> {
+    loop {
+        s = s.trim_start();
+        if s.is_empty() {
+            return Ok(());
+        }
+        let eq = s
+            .find('=')
+            .ok_or_else(|| format!("attribute without value in {s:?}"))?;
+        let name = s[..eq].trim();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ':')
+        {
+            return Err(format!("bad attribute name {name:?}"));
+        }
+        let rest = &s[eq + 1..];
+        if !rest.starts_with('"') {
+            return Err(format!("unquoted attribute {name}"));
+        }
+        let close = rest[1..]
+            .find('"')
+            .ok_or_else(|| format!("unterminated attribute {name}"))?;
+        let value = &rest[1..1 + close];
+        if value.contains('<') {
+            return Err(format!("raw < in attribute {name}"));
+        }
+        s = &rest[close + 2..];
+    }
+}
+
+fn svg_fragments(html: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(start) = html[from..].find("<svg") {
+        let start = from + start;
+        let end =
+            html[start..].find("</svg>").expect("every <svg> closes") + start + "</svg>".len();
+        out.push(&html[start..end]);
+        from = end;
+    }
+    out
+}
+
+#[test]
+fn markup_checker_rejects_broken_markup() {
+    assert!(check_markup("<svg><g><path d=\"M0,0\"/></g></svg>", &[]).is_ok());
+    assert!(check_markup("<svg><g></svg>", &[]).is_err());
+    assert!(check_markup("<svg><text>a < b</text></svg>", &[]).is_err());
+    assert!(check_markup("<svg><text>a & b</text></svg>", &[]).is_err());
+    assert!(check_markup("<svg width=10></svg>", &[]).is_err());
+    assert!(check_markup("<svg><title>x</g></svg>", &[]).is_err());
+}
+
+// ---------------------------------------------------------------- structure
+
+#[test]
+fn report_contains_every_part() {
+    let (data, html) = rendered();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains(
+        "<title>Cardiac cine MRI segmentation: robustness to acquisition perturbations</title>"
+    ));
+    for m in fixture::MODELS {
+        assert!(html.contains(m), "model {m} missing");
+    }
+    for class in fixture::CLASSES {
+        assert!(
+            html.contains(&format!("<span class=\"panel-title\">{class}</span>")),
+            "class {class}"
+        );
+    }
+    // One chart per panel, plus the swatches (3 in the key, 3 in the table, 3 strip rows).
+    let charts = html.matches("<svg class=\"chart\"").count();
+    assert_eq!(charts, data.panels.len());
+    assert_eq!(html.matches("<svg class=\"swatch\"").count(), 9);
+    // Primary panels in the grid, the others in details.
+    assert_eq!(html.matches("<details class=\"other\">").count(), 2);
+    assert!(html.contains("Other metrics: HD95 (3 charts)"));
+    // Provenance, notes, CI label, failures table.
+    assert!(html.contains("f3c6c6e1b2a4d5c6e7f8091a2b3c4d5e6f708192"));
+    assert!(html.contains("Dataset mnms-vendorB skipped"));
+    assert!(html.contains("95% percentile bootstrap CI"));
+    assert!(html.contains("<table class=\"failures\">"));
+    assert!(html.contains("24 result rows missing"));
+    // Strip frames: 3 models × 6 frames, each an inline PNG.
+    assert_eq!(
+        html.matches("src=\"data:image/png;base64,iVBORw0KGgo")
+            .count(),
+        18
+    );
+    assert!(html.contains("Dice <b>undefined</b>"));
+    // Log axis only for the geometric downsample grid (6 panels).
+    assert_eq!(html.matches(" · log scale</text>").count(), 6);
+}
+
+#[test]
+fn leaderboard_bolds_best_per_column_with_direction() {
+    let (_, html) = rendered();
+    // Clean ↑: 0.871 best; Mean ↑: 0.756; Deg ↓: 0.387; Worst has a missing value.
+    for best in [
+        "0.871", "0.756", "0.812", "0.702", "0.455", "0.387", "0.962",
+    ] {
+        assert!(
+            html.contains(&format!(
+                "<td class=\"num best\"><strong>{best}</strong></td>"
+            )),
+            "best {best}"
+        );
+    }
+    assert_eq!(html.matches("<td class=\"num best\">").count(), 7);
+    assert!(html.contains("<td class=\"num missing\">—</td>"));
+    assert!(html.contains("<span class=\"arrow\" title=\"lower is better\"> ↓</span>"));
+    assert_eq!(
+        html.matches("title=\"higher is better\"> ↑</span>").count(),
+        6
+    );
+    // Rank order as given.
+    let first = html.find("<span>nnunet-lite</span>").expect("row");
+    let second = html.find("<span>unet2d-acdc</span>").expect("row");
+    assert!(first < second);
+}
+
+#[test]
+fn self_contained_without_scripts_or_network() {
+    let (_, html) = rendered();
+    assert!(!html.contains("http://"), "no http:// anywhere");
+    assert!(!html.contains("https://"), "no https:// anywhere");
+    assert!(!html.contains("<script"), "no scripts");
+    assert!(!html.contains("<link"), "no external stylesheets");
+    assert!(!html.contains("@import"));
+    assert!(!html.contains("url("), "no CSS urls");
+    // No inline event handlers: ` on<letters>=` would start one.
+    for (i, _) in html.match_indices(" on") {
+        let rest = &html[i + 3..];
+        let word = rest.chars().take_while(|c| c.is_ascii_alphabetic()).count();
+        assert!(!rest[word..].starts_with('='), "event handler at byte {i}");
+    }
+}
+
+#[test]
+fn user_strings_are_escaped_everywhere() {
+    let mut data = fixture::report_data();
+    let evil = "<script>alert(1)</script>";
+    let rename = |m: &mut String| {
+        if m == "nnunet-lite" {
+            *m = evil.to_string();
+        }
+    };
+    for r in &mut data.leaderboard.rows {
+        rename(&mut r.model);
+    }
+    for p in &mut data.panels {
+        for s in &mut p.series {
+            rename(&mut s.model);
+        }
+        p.class = format!("{} \"&' <b>", p.class);
+    }
+    for s in &mut data.strips {
+        rename(&mut s.model);
+    }
+    data.title = format!("{evil} title");
+    data.notes.push("<img src=x onerror=alert(2)>".to_string());
+    data.failures[0].reason = "</td></tr></table><script>alert(3)</script>".to_string();
+    data.provenance.push((
+        "<b>key</b>".to_string(),
+        "\" onmouseover=\"alert(4)".to_string(),
+    ));
+    data.strips[0].frames[0].png_base64 = "\" onerror=\"alert(5)".to_string();
+    let html = render(&data).expect("renders");
+    assert!(!html.contains("<script"), "unescaped script tag");
+    assert!(!html.contains("<img src=x"));
+    assert!(!html.contains("<b>key</b>"));
+    assert!(!html.contains("\" onmouseover=\"") && !html.contains("\" onerror=\""));
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;"),
+        "escaped model name present"
+    );
+    assert!(html.contains("image unavailable"));
+    // Still well-formed everywhere.
+    for svg in svg_fragments(&html) {
+        check_markup(svg, &[]).unwrap_or_else(|e| panic!("{e} in {svg}"));
+    }
+    check_markup(&html, &["meta", "img", "br"]).expect("html well-formed");
+}
+
+#[test]
+fn every_svg_fragment_is_well_formed() {
+    let (_, html) = rendered();
+    let svgs = svg_fragments(&html);
+    assert_eq!(svgs.len(), 12 + 9);
+    for svg in &svgs {
+        let n = check_markup(svg, &[]).unwrap_or_else(|e| panic!("{e} in {svg}"));
+        assert!(n >= 3);
+        assert!(
+            !svg.contains("NaN") && !svg.contains("inf"),
+            "non-finite coordinate in {svg}"
+        );
+    }
+    // The whole document balances too (HTML void elements allowed).
+    check_markup(&html, &["meta", "img", "br"]).expect("html well-formed");
+}
+
+// ---------------------------------------------------------------- charts
+
+#[test]
+fn nice_ticks_hand_cases() {
+    let t = nice_ticks(0.0, 1.0, 5);
+    assert_eq!(t.step, 0.2);
+    assert_eq!(t.values, vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0]);
+    assert_eq!(t.label(0.4), "0.4");
+
+    let t = nice_ticks(0.62, 0.91, 5);
+    assert_eq!((t.lo, t.hi, t.step), (0.6, 1.0, 0.1));
+    assert_eq!(t.values, vec![0.6, 0.7, 0.8, 0.9, 1.0]);
+
+    let t = nice_ticks(-3.0, 17.0, 5);
+    assert_eq!((t.lo, t.hi, t.step), (-5.0, 20.0, 5.0));
+    assert_eq!(t.values, vec![-5.0, 0.0, 5.0, 10.0, 15.0, 20.0]);
+    assert_eq!(t.label(0.0), "0");
+
+    // raw = 0.05 → step 0.05; 2.5 mantissa gets one more digit.
+    let t = nice_ticks(0.0, 0.25, 5);
+    assert_eq!(t.step, 0.05);
+    assert_eq!(t.values.len(), 6);
+    let t = nice_ticks(0.0, 1.1, 5);
+    assert_eq!(t.step, 0.25);
+    assert_eq!(t.values, vec![0.0, 0.25, 0.5, 0.75, 1.0, 1.25]);
+    assert_eq!(t.label(0.25), "0.25");
+
+    // Large and degenerate ranges.
+    let t = nice_ticks(120.0, 980.0, 4);
+    assert_eq!((t.lo, t.hi, t.step), (0.0, 1000.0, 250.0));
+    let t = nice_ticks(0.8, 0.8, 5);
+    assert!(t.lo < 0.8 && t.hi > 0.8, "{t:?}");
+    let t = nice_ticks(f64::NAN, 1.0, 5);
+    assert_eq!((t.lo, t.hi), (0.0, 1.0));
+    let t = nice_ticks(1.0, 0.0, 5);
+    assert_eq!((t.lo, t.hi), (0.0, 1.0));
+}
+
+#[test]
+fn log_axis_detection() {
+    assert!(is_geometric(&[1.0, 2.0, 4.0, 8.0, 16.0]));
+    assert!(
+        is_geometric(&[16.0, 1.0, 4.0, 2.0, 8.0, 4.0]),
+        "order and duplicates do not matter"
+    );
+    assert!(
+        is_geometric(&[0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]),
+        "1-2-5 sequence"
+    );
+    assert!(is_geometric(&[1.0, 3.0, 9.0, 27.0]));
+    assert!(!is_geometric(&[0.0, 1.0, 2.0, 4.0]), "zero");
+    assert!(!is_geometric(&[-1.0, 2.0, 4.0, 8.0]), "negative");
+    assert!(!is_geometric(&[0.1, 0.2, 0.3, 0.4, 0.5]), "linear");
+    assert!(!is_geometric(&[1.0, 2.0, 3.0, 4.0]), "linear");
+    assert!(!is_geometric(&[1.0, 10.0]), "two points");
+    assert!(!is_geometric(&[2.0, 3.0, 4.5]), "span below 4");
+    assert!(!is_geometric(&[1.0, f64::NAN, 4.0, 8.0]));
+}
+
+#[test]
+fn chart_draws_gaps_bands_and_hollow_markers() {
+    let p = |x: f64, mean: Option<f64>, n_undefined: usize| CurvePoint {
+        x,
+        mean,
+        lo: mean.map(|m| m - 0.05),
+        hi: mean.map(|m| m + 0.05),
+        n: 10,
+        n_undefined,
+    };
+    let panel = CurvePanel {
+        perturbation: "noise".into(),
+        parameter: "sigma".into(),
+        unit: "".into(),
+        metric: "Dice".into(),
+        class: "LV".into(),
+        higher_is_better: true,
+        primary: true,
+        y_min: Some(0.0),
+        y_max: Some(1.0),
+        series: vec![Series {
+            model: "m".into(),
+            points: vec![
+                p(0.3, Some(0.6), 0),
+                p(0.0, Some(0.9), 0),
+                p(0.1, Some(0.8), 0),
+                p(0.2, None, 0),
+                p(0.4, Some(0.5), 2),
+                p(0.5, None, 0),
+                p(0.6, Some(0.3), 0),
+            ],
+        }],
+        ..Default::default()
+    };
+    let svg = line_chart(&panel, &["other".to_string(), "m".to_string()]);
+    check_markup(&svg, &[]).expect("well-formed");
+    // Second model in the list: vermillion.
+    assert!(svg.contains("stroke=\"#D55E00\""));
+    // Line segments: [0, 0.1] and [0.3, 0.4] and the lone 0.6 point (no line).
+    let line = svg
+        .split("<path class=\"line\" stroke=\"#D55E00\" d=\"")
+        .nth(1)
+        .expect("line");
+    let d = &line[..line.find('"').expect("end")];
+    assert_eq!(d.matches('M').count(), 3, "{d}");
+    assert_eq!(d.matches('L').count(), 2, "{d}");
+    // Two bands (runs of 2) and one error bar (the lone point).
+    assert_eq!(svg.matches("<path class=\"band\"").count(), 2);
+    assert_eq!(svg.matches("<path class=\"errbar\"").count(), 1);
+    // Five markers, one hollow; y axis 0.2 .. 1.0 clipped to the bound 1.
+    assert_eq!(
+        svg.matches("<path class=\"marker\" transform").count(),
+        5 + 1
+    );
+    assert_eq!(svg.matches("fill=\"#fff\"").count(), 1);
+    assert!(svg.contains("undefined = 2"));
+    assert!(
+        svg.contains(">1.0</text>") && svg.contains(">0.2</text>"),
+        "{svg}"
+    );
+    assert!(!svg.contains(">1.2</text>"));
+    assert!(!svg.contains("log scale"));
+}
+
+#[test]
+fn chart_without_data_says_so() {
+    let panel = CurvePanel {
+        metric: "Dice".into(),
+        series: vec![Series {
+            model: "m".into(),
+            points: vec![],
+        }],
+        ..Default::default()
+    };
+    let svg = line_chart(&panel, &[]);
+    check_markup(&svg, &[]).expect("well-formed");
+    assert!(svg.contains("no defined values"));
+}
+
+// ---------------------------------------------------------------- overlays
+
+#[derive(serde::Deserialize)]
+struct OverlayReference {
+    height: usize,
+    width: usize,
+    image: Vec<f32>,
+    labels: Vec<u8>,
+    rgb: Vec<u8>,
+}
+
+#[test]
+fn overlay_matches_numpy_reference() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/overlay_reference.json"),
+    )
+    .expect("fixture tests/reference/overlay_reference.json (run overlay_reference.py)");
+    let r: OverlayReference = serde_json::from_str(&text).expect("fixture parses");
+    let png = overlay_png(&r.image, r.height, r.width, &r.labels, None).expect("overlay");
+    let img = image::load_from_memory_with_format(&png, image::ImageFormat::Png)
+        .expect("valid PNG")
+        .to_rgb8();
+    assert_eq!(
+        (img.height() as usize, img.width() as usize),
+        (r.height, r.width)
+    );
+    let got = img.into_raw();
+    for (i, (g, e)) in got.iter().zip(&r.rgb).enumerate() {
+        assert!(g.abs_diff(*e) <= 1, "byte {i}: got {g}, numpy {e}");
+    }
+}
+
+#[test]
+fn overlay_hand_case() {
+    // Values 0..=100 in one row: p1 = 1, p99 = 99 (NumPy linear).
+    let image: Vec<f32> = (0..=100).map(|v| v as f32).collect();
+    let mut labels = vec![0u8; 101];
+    labels[25] = 1; // isolated → contour: alpha 0.9 with orange (230, 159, 0)
+    let palette = [[255u8, 0, 0], [0, 255, 0]];
+    labels[60] = 2;
+    labels[61] = 2;
+    labels[62] = 2; // 61 is inside (both neighbours label 2)
+    let png = overlay_png(&image, 1, 101, &labels, None).expect("overlay");
+    let rgb = image::load_from_memory(&png).expect("png").to_rgb8();
+    let px = |c: u32| rgb.get_pixel(c, 0).0;
+    assert_eq!(px(0), [0, 0, 0]);
+    assert_eq!(px(1), [0, 0, 0]);
+    assert_eq!(px(99), [255, 255, 255]);
+    assert_eq!(px(100), [255, 255, 255]);
+    // v = 50: 255 · 49/98 = 127.5 → 128
+    assert_eq!(px(50), [128, 128, 128]);
+    // v = 25: g = 255 · 24/98 = 62.449; 0.1·g + 0.9·(230, 159, 0) = (213.24, 149.34, 6.24)
+    assert_eq!(px(25), [213, 149, 6]);
+    // v = 61 inside label 2 (sky blue 86, 180, 233): g = 255·60/98 = 156.12;
+    // 0.55·g + 0.45·c = (124.57, 166.87, 190.72)
+    assert_eq!(px(61), [125, 167, 191]);
+
+    let png = overlay_png(&image, 1, 101, &labels, Some(&palette)).expect("overlay");
+    let rgb = image::load_from_memory(&png).expect("png").to_rgb8();
+    // 0.55·156.12 + 0.45·(0, 255, 0) = (85.87, 200.62, 85.87)
+    assert_eq!(rgb.get_pixel(61, 0).0, [86, 201, 86]);
+}
+
+#[test]
+fn overlay_rejects_bad_input() {
+    let msg =
+        |r: Result<Vec<u8>, sensibench_report::ReportError>| r.expect_err("must fail").to_string();
+    assert!(
+        msg(overlay_png(&[0.0; 6], 2, 2, &[0; 4], None)).contains("image has 6 values, expected")
+    );
+    assert!(msg(overlay_png(&[0.0; 4], 2, 2, &[0; 3], None)).contains("labels has 3 values"));
+    assert!(msg(overlay_png(&[], 0, 2, &[], None)).contains("≥ 1"));
+    assert!(msg(overlay_png(&[0.0; 4], 2, 2, &[1; 4], Some(&[]))).contains("palette is empty"));
+    // Constant and non-finite images are fine.
+    assert!(overlay_png(&[3.0; 4], 2, 2, &[0, 1, 2, 3], None).is_ok());
+    assert!(overlay_png(&[f32::NAN; 4], 2, 2, &[0; 4], None).is_ok());
+}
+
+#[test]
+fn base64_round_trips_png_signature() {
+    assert_eq!(
+        to_base64(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]),
+        "iVBORw0KGgo="
+    );
+}
+
+// ---------------------------------------------------------------- files and a browser
+
+#[test]
+fn write_report_creates_index_html() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let target = dir.path().join("a/b/report");
+    let path = write_report(&fixture::report_data(), &target).expect("writes");
+    assert_eq!(path, target.join("index.html"));
+    let text = std::fs::read_to_string(&path).expect("readable");
+    assert!(text.contains("</html>"));
+
+    // A file where the folder should be: an error naming the path.
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "x").expect("write");
+    let err = write_report(&fixture::report_data(), &blocker.join("sub")).expect_err("must fail");
+    assert!(err.to_string().contains("file"), "{err}");
+}
+
+/// Runs `cmd` with a deadline; returns (success, stdout, stderr).
+fn run_with_deadline(cmd: &mut Command, deadline: Duration) -> (bool, String, String) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("chromium starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let stderr = child.stderr.take().expect("stderr");
+    let out = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
+    let err = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if start.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium did not finish within {deadline:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    (
+        status.success(),
+        out.join().unwrap_or_default(),
+        err.join().unwrap_or_default(),
+    )
+}
+
+#[test]
+fn chromium_renders_without_console_errors() {
+    let chromium = Path::new("/usr/bin/chromium");
+    assert!(
+        chromium.exists(),
+        "Chromium not found at /usr/bin/chromium: run `make setup` (it installs Debian's `chromium`) to run the report's browser test"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = fixture::report_data();
+    let path = write_report(&data, &dir.path().join("report")).expect("writes");
+    let profile = dir.path().join("profile");
+    let url = format!("file://{}", path.display());
+    let base = |c: &mut Command| {
+        c.args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=2000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()));
+    };
+    let mut cmd = Command::new(chromium);
+    base(&mut cmd);
+    cmd.arg("--dump-dom").arg(&url);
+    let (ok, dom, log) = run_with_deadline(&mut cmd, Duration::from_secs(120));
+    assert!(ok, "chromium failed; stderr:\n{log}");
+    assert!(
+        dom.contains(&data.title),
+        "DOM lacks the title; stderr:\n{log}"
+    );
+    assert!(dom.contains("<svg class=\"chart\""), "DOM lacks the charts");
+    assert!(!log.contains("Uncaught"), "console error:\n{log}");
+    assert!(!log.contains("ERROR:CONSOLE"), "console error:\n{log}");
+
+    let shot = dir.path().join("report.png");
+    let mut cmd = Command::new(chromium);
+    base(&mut cmd);
+    cmd.arg(format!("--screenshot={}", shot.display()))
+        .arg("--window-size=1400,2400")
+        .arg(&url);
+    let (ok, _, log) = run_with_deadline(&mut cmd, Duration::from_secs(120));
+    assert!(ok, "chromium screenshot failed; stderr:\n{log}");
+    let img = image::open(&shot).expect("screenshot is a PNG").to_rgb8();
+    assert_eq!((img.width(), img.height()), (1400, 2400));
+    // Not a blank page: plenty of distinct colours.
+    let mut colours: Vec<[u8; 3]> = img.pixels().step_by(97).map(|p| p.0).collect();
+    colours.sort_unstable();
+    colours.dedup();
+    assert!(
+        colours.len() > 50,
+        "screenshot looks blank ({} colours)",
+        colours.len()
+    );
+    if let Ok(keep) = std::env::var("SENSIBENCH_REPORT_SCREENSHOT") {
+        let _ = std::fs::copy(&shot, keep);
+    }
+}

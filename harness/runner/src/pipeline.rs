@@ -1,0 +1,302 @@
+//! Declared pre- and post-processing around a model: fit the image to the
+//! model's input (resize or pad), normalise intensities, turn the output into
+//! labels (argmax, sigmoid + threshold, or labels as given) and map them back
+//! onto the image's own grid.
+
+use sensibench_core::{Error, Grid, Image, LabelMap, Result, Tensor};
+use sensibench_perturb::resample::{resize_image, resize_labels};
+use sensibench_suite::plan::{Fit, Normalize, Postprocess, Preprocess};
+
+/// Intensity normalisation of `data` in place. Constant images map to 0 for
+/// z-score and min-max (no division by zero).
+pub fn normalize(data: &mut [f32], how: &Normalize) {
+    match how {
+        Normalize::None => {}
+        Normalize::ZScore => {
+            let n = data.len() as f64;
+            let mean = data.iter().map(|&v| v as f64).sum::<f64>() / n;
+            let var = data.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+            let std = var.sqrt();
+            for v in data.iter_mut() {
+                *v = if std > 0.0 {
+                    ((*v as f64 - mean) / std) as f32
+                } else {
+                    0.0
+                };
+            }
+        }
+        Normalize::MinMax => {
+            let (lo, hi) = data
+                .iter()
+                .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
+                    (a.min(v), b.max(v))
+                });
+            let r = hi - lo;
+            for v in data.iter_mut() {
+                *v = if r > 0.0 { (*v - lo) / r } else { 0.0 };
+            }
+        }
+        Normalize::Fixed { mean, std } => {
+            for v in data.iter_mut() {
+                *v = ((*v as f64 - mean) / std) as f32;
+            }
+        }
+        Normalize::Window { level, width } => {
+            let lo = level - width / 2.0;
+            for v in data.iter_mut() {
+                *v = (((*v as f64 - lo) / width).clamp(0.0, 1.0)) as f32;
+            }
+        }
+    }
+}
+
+/// Copies the centre of a `h x w` plane into a `nh x nw` plane (zero-padding
+/// or centre-cropping each axis); offsets as `(n - m) / 2` on both sides.
+fn pad_or_crop<T: Copy + Default>(src: &[T], h: usize, w: usize, nh: usize, nw: usize) -> Vec<T> {
+    let mut out = vec![T::default(); nh * nw];
+    let (oy_src, oy_dst) = if nh >= h {
+        (0, (nh - h) / 2)
+    } else {
+        ((h - nh) / 2, 0)
+    };
+    let (ox_src, ox_dst) = if nw >= w {
+        (0, (nw - w) / 2)
+    } else {
+        ((w - nw) / 2, 0)
+    };
+    let ch = h.min(nh);
+    let cw = w.min(nw);
+    for y in 0..ch {
+        let s = (y + oy_src) * w + ox_src;
+        let d = (y + oy_dst) * nw + ox_dst;
+        out[d..d + cw].copy_from_slice(&src[s..s + cw]);
+    }
+    out
+}
+
+/// The model-grid input of one 2D image (`1 x H x W` values).
+pub fn prepare_input(image: &Image, pre: &Preprocess) -> Result<Vec<f32>> {
+    check_2d(image.grid())?;
+    let (h, w) = (image.grid().height(), image.grid().width());
+    match (pre.size, pre.fit) {
+        (None, _) => {
+            let mut v = image.data().to_vec();
+            normalize(&mut v, &pre.normalize);
+            Ok(v)
+        }
+        (Some([mh, mw]), Fit::Resize) => {
+            let mut v = resize_image(image, mh, mw)?.into_data();
+            normalize(&mut v, &pre.normalize);
+            Ok(v)
+        }
+        (Some([mh, mw]), Fit::Pad) => {
+            let mut v = image.data().to_vec();
+            normalize(&mut v, &pre.normalize);
+            Ok(pad_or_crop(&v, h, w, mh, mw))
+        }
+    }
+}
+
+/// The reference labels on the model grid (for the null model), as `f32`.
+pub fn prepare_reference(mask: &LabelMap, pre: &Preprocess) -> Result<Vec<f32>> {
+    let (h, w) = (mask.grid().height(), mask.grid().width());
+    let labels: Vec<u8> = match (pre.size, pre.fit) {
+        (None, _) => mask.data().to_vec(),
+        (Some([mh, mw]), Fit::Resize) => resize_labels(mask, mh, mw)?.into_data(),
+        (Some([mh, mw]), Fit::Pad) => pad_or_crop(mask.data(), h, w, mh, mw),
+    };
+    Ok(labels.into_iter().map(f32::from).collect())
+}
+
+/// The input spatial size a model sees for `image`.
+pub fn model_size(image: &Image, pre: &Preprocess) -> [usize; 2] {
+    pre.size
+        .unwrap_or([image.grid().height(), image.grid().width()])
+}
+
+fn check_2d(grid: &Grid) -> Result<()> {
+    if grid.ndim() != 2 {
+        return Err(Error::Other(format!(
+            "2D models need 2D images; got a {} volume (slice it in the dataset)",
+            grid.shape_string()
+        )));
+    }
+    Ok(())
+}
+
+/// Turns item `i` of a model output (`N x K x H x W`) into labels on the
+/// model grid, then maps them back onto `target` (the image's own grid).
+pub fn labels_from_output(
+    model: &str,
+    output: &Tensor,
+    i: usize,
+    post: Postprocess,
+    pre: &Preprocess,
+    target: &Grid,
+) -> Result<LabelMap> {
+    let shape = output.shape();
+    let bad = |reason: String| Error::Model {
+        model: model.to_string(),
+        reason,
+    };
+    if shape.len() != 4 {
+        return Err(bad(format!(
+            "output has shape {shape:?}; expected N x K x H x W"
+        )));
+    }
+    let (k, mh, mw) = (shape[1], shape[2], shape[3]);
+    let item = output.item(i);
+    if let Some(pos) = item.iter().position(|v| !v.is_finite()) {
+        return Err(bad(format!(
+            "output of item {i} has a non-finite value ({}) at flat index {pos}",
+            item[pos]
+        )));
+    }
+    let plane = mh * mw;
+    let labels: Vec<u8> = match post {
+        Postprocess::Argmax => {
+            if k < 2 {
+                return Err(bad(format!(
+                    "argmax needs at least 2 output channels, got {k} (declare `output: labels` or `sigmoid_threshold`)"
+                )));
+            }
+            if k > 256 {
+                return Err(bad(format!("{k} output channels: at most 256 classes")));
+            }
+            (0..plane)
+                .map(|p| {
+                    let mut best = 0usize;
+                    for c in 1..k {
+                        if item[c * plane + p] > item[best * plane + p] {
+                            best = c;
+                        }
+                    }
+                    best as u8
+                })
+                .collect()
+        }
+        Postprocess::SigmoidThreshold { threshold } => {
+            if k != 1 {
+                return Err(bad(format!(
+                    "sigmoid_threshold needs 1 output channel, got {k}"
+                )));
+            }
+            item.iter()
+                .map(|&v| u8::from(1.0 / (1.0 + (-(v as f64)).exp()) >= threshold))
+                .collect()
+        }
+        Postprocess::Labels => {
+            if k != 1 {
+                return Err(bad(format!(
+                    "`output: labels` needs 1 output channel, got {k}"
+                )));
+            }
+            let mut out = Vec::with_capacity(plane);
+            for &v in item {
+                let r = v.round();
+                if !(0.0..=255.0).contains(&r) {
+                    return Err(bad(format!("label value {v} outside 0..=255")));
+                }
+                out.push(r as u8);
+            }
+            out
+        }
+    };
+    let (th, tw) = (target.height(), target.width());
+    let model_grid = Grid::new_2d(mh, mw, [1.0, 1.0])?;
+    let on_model = LabelMap::new(model_grid, labels)?;
+    let back = match (pre.size, pre.fit) {
+        (None, _) => {
+            if [mh, mw] != [th, tw] {
+                return Err(bad(format!(
+                    "output is {mh}x{mw} but the input was {th}x{tw}"
+                )));
+            }
+            on_model.into_data()
+        }
+        (Some(s), _) if s != [mh, mw] => {
+            return Err(bad(format!(
+                "output is {mh}x{mw} but the declared input size is {}x{}",
+                s[0], s[1]
+            )));
+        }
+        (Some(_), Fit::Resize) => resize_labels(&on_model, th, tw)?.into_data(),
+        (Some(_), Fit::Pad) => pad_or_crop(on_model.data(), mh, mw, th, tw),
+    };
+    LabelMap::new(target.clone(), back)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pad_then_crop_is_identity() {
+        let src: Vec<u8> = (0..15).collect(); // 3 x 5
+        let padded = pad_or_crop(&src, 3, 5, 6, 8);
+        assert_eq!(padded.len(), 48);
+        // offsets (6-3)/2 = 1 row, (8-5)/2 = 1 col
+        assert_eq!(padded[8 + 1], 0);
+        assert_eq!(padded[8 + 5], 4);
+        assert_eq!(pad_or_crop(&padded, 6, 8, 3, 5), src);
+    }
+
+    #[test]
+    fn normalisations_by_hand() {
+        let mut v = vec![1.0, 2.0, 3.0, 4.0];
+        normalize(&mut v, &Normalize::ZScore);
+        // mean 2.5, population std sqrt(1.25)
+        let s = 1.25f32.sqrt();
+        assert!((v[0] + 1.5 / s).abs() < 1e-6 && (v[3] - 1.5 / s).abs() < 1e-6);
+        let mut v = vec![1.0, 2.0, 3.0];
+        normalize(&mut v, &Normalize::MinMax);
+        assert_eq!(v, vec![0.0, 0.5, 1.0]);
+        let mut v = vec![-1100.0, 40.0, 240.0];
+        normalize(
+            &mut v,
+            &Normalize::Window {
+                level: 40.0,
+                width: 400.0,
+            },
+        );
+        assert_eq!(v, vec![0.0, 0.5, 1.0]);
+        let mut c = vec![5.0; 4];
+        normalize(&mut c, &Normalize::ZScore);
+        assert_eq!(c, vec![0.0; 4]);
+    }
+
+    #[test]
+    fn argmax_and_bad_outputs() {
+        let pre = Preprocess {
+            size: None,
+            fit: Fit::Resize,
+            normalize: Normalize::None,
+        };
+        let target = Grid::new_2d(1, 2, [1.0, 1.0]).unwrap();
+        // N=1, K=3, 1x2: pixel0 -> class 2, pixel1 -> class 0
+        let t = Tensor::new(vec![1, 3, 1, 2], vec![0.1, 0.9, 0.2, 0.0, 0.7, 0.0]).unwrap();
+        let l = labels_from_output("m", &t, 0, Postprocess::Argmax, &pre, &target).unwrap();
+        assert_eq!(l.data(), &[2, 0]);
+        let nan = Tensor::new(vec![1, 1, 1, 2], vec![f32::NAN, 0.0]).unwrap();
+        let e = labels_from_output("m", &nan, 0, Postprocess::Labels, &pre, &target)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("model `m`") && e.contains("non-finite"), "{e}");
+        let wrong = Tensor::new(vec![1, 1, 2, 2], vec![0.0; 4]).unwrap();
+        let e = labels_from_output("m", &wrong, 0, Postprocess::Labels, &pre, &target)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("2x2") && e.contains("1x2"), "{e}");
+        let sig = Tensor::new(vec![1, 1, 1, 2], vec![-1.0, 1.0]).unwrap();
+        let l = labels_from_output(
+            "m",
+            &sig,
+            0,
+            Postprocess::SigmoidThreshold { threshold: 0.5 },
+            &pre,
+            &target,
+        )
+        .unwrap();
+        assert_eq!(l.data(), &[0, 1]);
+    }
+}

@@ -1,0 +1,1085 @@
+//! Raw spec -> [`Plan`]: every name resolved, every path checked, every
+//! problem collected with its position.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use sensibench_core::{Error as CoreError, Params, did_you_mean};
+use serde_saphyr::Spanned;
+
+use crate::Catalog;
+use crate::plan::{
+    BackendPlan, DatasetPlan, DatasetSource, Fit, ModelPlan, Normalize, PerturbationPlan, Plan,
+    Postprocess, Preprocess, ReferenceMode, ReportOptions, SkippedDataset,
+};
+use crate::points::{MAX_POINTS, PointsSpec, expand_points};
+use crate::raw::{
+    BackendKind, PathList, RawDataset, RawFit, RawGenerator, RawModel, RawNormalize, RawOutput,
+    RawPerturbation, RawPoints, RawSuite, SourceKind,
+};
+
+/// What a dataset without `obtain:` says about getting its files.
+pub const DEFAULT_OBTAIN: &str =
+    "see ../shared/data/README.md or pass --data-root / set SENSIBENCH_DATA_ROOT";
+
+/// The phantom's size limits (those of `sensibench-data`'s phantom), checked
+/// here so a bad size is reported at its line.
+const PHANTOM_SIZE: std::ops::RangeInclusive<usize> = 16..=2048;
+
+/// A 1-based (line, column) position in the suite file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Pos {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Pos {
+    pub(crate) fn of_location(l: serde_saphyr::Location) -> Pos {
+        Pos {
+            line: usize::try_from(l.line()).unwrap_or(usize::MAX),
+            column: usize::try_from(l.column()).unwrap_or(usize::MAX),
+        }
+    }
+}
+
+fn pos<T>(s: &Spanned<T>) -> Pos {
+    Pos::of_location(s.referenced)
+}
+
+/// Where the suite file is and what names exist.
+pub(crate) struct Context<'c, 'a> {
+    pub suite_path: PathBuf,
+    pub suite_dir: PathBuf,
+    pub suite_hash: String,
+    pub data_root: PathBuf,
+    pub catalog: &'c Catalog<'a>,
+}
+
+/// Collects located problems.
+struct Checker<'c, 'a> {
+    ctx: &'c Context<'c, 'a>,
+    errors: Vec<(Pos, String)>,
+}
+
+impl Checker<'_, '_> {
+    fn error(&mut self, at: Pos, message: impl Into<String>) {
+        self.errors.push((at, message.into()));
+    }
+
+    /// Checks a name used in file names and result rows.
+    fn check_name(&mut self, what: &str, name: &Spanned<String>) {
+        let n = &name.value;
+        if n.is_empty() {
+            self.error(pos(name), format!("{what} name is empty"));
+        } else if let Some(c) = n
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+        {
+            self.error(
+                pos(name),
+                format!("{what} name `{n}` contains {c:?}; use letters, digits, `_`, `-` and `.`"),
+            );
+        }
+    }
+
+    /// Reports the second and later uses of a name.
+    fn check_unique<'n>(
+        &mut self,
+        what: &str,
+        names: impl IntoIterator<Item = (&'n str, Pos)>,
+        hint: &str,
+    ) {
+        let mut seen: HashMap<&str, Pos> = HashMap::new();
+        for (name, at) in names {
+            if let Some(first) = seen.get(name) {
+                self.error(
+                    at,
+                    format!(
+                        "duplicate {what} `{name}` (first at line {}){hint}",
+                        first.line
+                    ),
+                );
+            } else {
+                seen.insert(name, at);
+            }
+        }
+    }
+}
+
+/// Validates `raw`; returns the plan or every problem found.
+pub(crate) fn validate(raw: RawSuite, ctx: &Context) -> Result<Plan, Vec<(Pos, String)>> {
+    let mut ck = Checker {
+        ctx,
+        errors: Vec::new(),
+    };
+
+    // Required top-level keys: all missing ones are reported, at the top.
+    let top = Pos { line: 1, column: 1 };
+    for (key, present) in [
+        ("name", raw.name.is_some()),
+        ("seed", raw.seed.is_some()),
+        ("task", raw.task.is_some()),
+        ("classes", raw.classes.is_some()),
+        ("datasets", raw.datasets.is_some()),
+        ("models", raw.models.is_some()),
+        ("perturbations", raw.perturbations.is_some()),
+        ("metrics", raw.metrics.is_some()),
+    ] {
+        if !present {
+            ck.error(top, format!("missing key `{key}`"));
+        }
+    }
+
+    // name
+    if let Some(n) = &raw.name {
+        let name = &n.value;
+        if name.is_empty() {
+            ck.error(pos(n), "suite name is empty");
+        } else if let Some(c) = name
+            .chars()
+            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-')))
+        {
+            ck.error(
+                pos(n),
+                format!("suite name `{name}` contains {c:?}; use a-z, 0-9, `_` and `-`"),
+            );
+        }
+    }
+
+    // classes
+    if let Some(classes) = &raw.classes {
+        if classes.value.len() < 2 {
+            ck.error(
+                pos(classes),
+                format!(
+                    "a segmentation suite needs at least 2 classes (background first), got {}",
+                    classes.value.len()
+                ),
+            );
+        }
+        for c in &classes.value {
+            if c.value.trim().is_empty() {
+                ck.error(pos(c), "class name is empty");
+            }
+        }
+        ck.check_unique(
+            "class",
+            classes.value.iter().map(|c| (c.value.as_str(), pos(c))),
+            "",
+        );
+    }
+
+    let reference = raw
+        .reference
+        .as_ref()
+        .map_or(ReferenceMode::GroundTruth, |r| r.value);
+
+    // datasets
+    let mut datasets = Vec::new();
+    let mut skipped_datasets = Vec::new();
+    if let Some(list) = &raw.datasets {
+        if list.value.is_empty() {
+            ck.error(pos(list), "`datasets` is empty; list at least one");
+        }
+        ck.check_unique(
+            "dataset name",
+            list.value
+                .iter()
+                .map(|d| (d.value.name.value.as_str(), pos(&d.value.name))),
+            "",
+        );
+        for d in &list.value {
+            match dataset(&mut ck, d, reference) {
+                Some(DatasetOutcome::Ready(p)) => datasets.push(p),
+                Some(DatasetOutcome::Skipped(s)) => skipped_datasets.push(s),
+                None => {}
+            }
+        }
+    }
+
+    // models
+    let mut models = Vec::new();
+    if let Some(list) = &raw.models {
+        if list.value.is_empty() {
+            ck.error(pos(list), "`models` is empty; list at least one");
+        }
+        ck.check_unique(
+            "model name",
+            list.value
+                .iter()
+                .map(|m| (m.value.name.value.as_str(), pos(&m.value.name))),
+            "",
+        );
+        models = list
+            .value
+            .iter()
+            .filter_map(|m| model(&mut ck, &m.value))
+            .collect();
+    }
+
+    // perturbations
+    let mut perturbations = Vec::new();
+    if let Some(list) = &raw.perturbations {
+        ck.check_unique(
+            "perturbation label",
+            list.value.iter().map(|p| {
+                let p = &p.value;
+                match &p.label {
+                    Some(l) => (l.value.as_str(), pos(l)),
+                    None => (p.name.value.as_str(), pos(&p.name)),
+                }
+            }),
+            "; give each a different `label:`",
+        );
+        perturbations = list
+            .value
+            .iter()
+            .filter_map(|p| perturbation(&mut ck, &p.value))
+            .collect();
+    }
+
+    // metrics
+    let mut metrics: Vec<String> = Vec::new();
+    if let Some(list) = &raw.metrics {
+        if list.value.is_empty() {
+            ck.error(pos(list), "`metrics` is empty; list at least one");
+        }
+        let known = ctx.catalog.metrics;
+        for m in &list.value {
+            if !known.contains(&m.value.as_str()) {
+                let hint = match did_you_mean(&m.value, known.iter().copied()) {
+                    Some(s) => format!(" (did you mean `{s}`?)"),
+                    None => format!(" (known: {})", backticked(known.iter().copied())),
+                };
+                ck.error(pos(m), format!("unknown metric `{}`{hint}", m.value));
+            }
+        }
+        ck.check_unique(
+            "metric",
+            list.value.iter().map(|m| (m.value.as_str(), pos(m))),
+            "",
+        );
+        metrics = list.value.iter().map(|m| m.value.clone()).collect();
+    }
+
+    // report
+    let raw_report = raw.report.unwrap_or_default();
+    if let Some(pm) = &raw_report.primary_metric
+        && raw.metrics.is_some()
+        && !metrics.contains(&pm.value)
+    {
+        let hint = match did_you_mean(&pm.value, metrics.iter().map(String::as_str)) {
+            Some(s) => format!(" (did you mean `{s}`?)"),
+            None => format!(
+                "; it must be one of {}",
+                backticked(metrics.iter().map(String::as_str))
+            ),
+        };
+        ck.error(
+            pos(pm),
+            format!(
+                "`primary_metric` `{}` is not among the suite's metrics{hint}",
+                pm.value
+            ),
+        );
+    }
+    let report = ReportOptions {
+        title: raw_report.title,
+        strip_sample: raw_report.strip_sample,
+        primary_metric: raw_report.primary_metric.map(|m| m.value),
+    };
+
+    // Every missing required key has been reported above, so the `else`
+    // branch always carries errors.
+    let (Some(name), Some(seed), Some(task), Some(classes)) =
+        (raw.name, raw.seed, raw.task, raw.classes)
+    else {
+        return Err(ck.errors);
+    };
+    if !ck.errors.is_empty() {
+        return Err(ck.errors);
+    }
+    Ok(Plan {
+        name: name.value,
+        description: raw.description.unwrap_or_default().trim().to_string(),
+        suite_path: ctx.suite_path.clone(),
+        suite_hash: ctx.suite_hash.clone(),
+        seed: seed.value,
+        task: task.value,
+        classes: classes.value.into_iter().map(|c| c.value).collect(),
+        reference,
+        datasets,
+        skipped_datasets,
+        models,
+        perturbations,
+        metrics,
+        report,
+    })
+}
+
+/// `a`, `b`, `c` (for messages).
+fn backticked<'n>(names: impl IntoIterator<Item = &'n str>) -> String {
+    names
+        .into_iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+enum DatasetOutcome {
+    Ready(DatasetPlan),
+    Skipped(SkippedDataset),
+}
+
+/// A path of a dataset, to be checked under the data root.
+struct DataPath {
+    at: Pos,
+    written: String,
+    full: PathBuf,
+    folder: bool,
+}
+
+fn dataset(
+    ck: &mut Checker,
+    item: &Spanned<RawDataset>,
+    default_reference: ReferenceMode,
+) -> Option<DatasetOutcome> {
+    let d = &item.value;
+    let errors_before = ck.errors.len();
+    let name = &d.name.value;
+    ck.check_name("dataset", &d.name);
+    let kind = d.source.value;
+
+    // Which keys apply to which source.
+    let present: [(&str, Option<Pos>, &[SourceKind]); 9] = {
+        use SourceKind::*;
+        [
+            ("subjects", d.subjects.as_ref().map(pos), &[PhantomCardiac]),
+            (
+                "slices_per_subject",
+                d.slices_per_subject.as_ref().map(pos),
+                &[PhantomCardiac],
+            ),
+            ("size", d.size.as_ref().map(pos), &[PhantomCardiac]),
+            (
+                "images",
+                d.images.as_ref().map(pos),
+                &[ImageFolder, NiftiSlices],
+            ),
+            (
+                "masks",
+                d.masks.as_ref().map(pos),
+                &[ImageFolder, NiftiSlices],
+            ),
+            ("spacing", d.spacing.as_ref().map(pos), &[ImageFolder]),
+            ("axis", d.axis.as_ref().map(pos), &[NiftiSlices]),
+            ("slices", d.slices.as_ref().map(pos), &[NiftiSlices]),
+            ("path", d.path.as_ref().map(pos), &[DicomFolder]),
+        ]
+    };
+    let own_keys: Vec<&str> = present
+        .iter()
+        .filter(|(_, _, kinds)| kinds.contains(&kind))
+        .map(|(k, _, _)| *k)
+        .collect();
+    for (key, at, kinds) in &present {
+        if let Some(at) = at
+            && !kinds.contains(&kind)
+        {
+            ck.error(
+                *at,
+                format!(
+                    "`{key}` does not apply to `source: {}` (its keys: {})",
+                    kind.as_str(),
+                    backticked(own_keys.iter().copied())
+                ),
+            );
+        }
+    }
+    let source_at = pos(&d.source);
+    let require = |ck: &mut Checker, key: &str, present: bool| {
+        if !present {
+            ck.error(
+                source_at,
+                format!(
+                    "dataset `{name}`: `source: {}` needs `{key}`",
+                    kind.as_str()
+                ),
+            );
+        }
+    };
+
+    if let Some(limit) = &d.limit
+        && limit.value == 0
+    {
+        ck.error(pos(limit), "`limit` must be at least 1");
+    }
+
+    let reference = d.reference.as_ref().map_or(default_reference, |r| r.value);
+    let reference_at = d.reference.as_ref().map_or(source_at, pos);
+    let root = &ck.ctx.data_root;
+    let mut paths: Vec<DataPath> = Vec::new();
+    let mut has_masks = true;
+
+    let source = match kind {
+        SourceKind::PhantomCardiac => {
+            require(ck, "subjects", d.subjects.is_some());
+            require(ck, "slices_per_subject", d.slices_per_subject.is_some());
+            require(ck, "size", d.size.is_some());
+            for (key, v) in [
+                ("subjects", &d.subjects),
+                ("slices_per_subject", &d.slices_per_subject),
+            ] {
+                if let Some(v) = v
+                    && v.value == 0
+                {
+                    ck.error(pos(v), format!("`{key}` must be at least 1"));
+                }
+            }
+            if let Some(s) = &d.size
+                && !PHANTOM_SIZE.contains(&s.value)
+            {
+                ck.error(
+                    pos(s),
+                    format!(
+                        "phantom `size` must be between {} and {} pixels, got {}",
+                        PHANTOM_SIZE.start(),
+                        PHANTOM_SIZE.end(),
+                        s.value
+                    ),
+                );
+            }
+            DatasetSource::PhantomCardiac {
+                subjects: d.subjects.as_ref().map_or(0, |v| v.value),
+                slices_per_subject: d.slices_per_subject.as_ref().map_or(0, |v| v.value),
+                size: d.size.as_ref().map_or(0, |v| v.value),
+            }
+        }
+        SourceKind::ImageFolder => {
+            require(ck, "images", d.images.is_some());
+            require(ck, "spacing", d.spacing.is_some());
+            let images = d
+                .images
+                .as_ref()
+                .and_then(|p| single_path(ck, "images", p, root, &mut paths));
+            let masks = d
+                .masks
+                .as_ref()
+                .and_then(|p| single_path(ck, "masks", p, root, &mut paths));
+            has_masks = d.masks.is_some();
+            let mut spacing = [1.0, 1.0];
+            if let Some(s) = &d.spacing {
+                if s.value.len() == 2 && s.value.iter().all(|v| v.is_finite() && *v > 0.0) {
+                    spacing = [s.value[0], s.value[1]];
+                } else {
+                    ck.error(
+                        pos(s),
+                        format!(
+                            "`spacing` must be [dy, dx] in mm, two finite numbers > 0; got {:?}",
+                            s.value
+                        ),
+                    );
+                }
+            }
+            DatasetSource::ImageFolder {
+                images: images.unwrap_or_default(),
+                masks,
+                spacing,
+            }
+        }
+        SourceKind::NiftiSlices => {
+            require(ck, "images", d.images.is_some());
+            require(ck, "axis", d.axis.is_some());
+            let images: Vec<PathBuf> = match &d.images {
+                Some(list) => path_list(ck, "images", list, root, &mut paths, false)
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+                None => Vec::new(),
+            };
+            let masks: Vec<Option<PathBuf>> = match &d.masks {
+                Some(list) => {
+                    let masks = path_list(ck, "masks", list, root, &mut paths, true);
+                    if d.images.is_some() && masks.len() != images.len() {
+                        ck.error(
+                            pos(list),
+                            format!(
+                                "`masks` lists {} files but `images` lists {}; give one mask (or ~) per image",
+                                masks.len(),
+                                images.len()
+                            ),
+                        );
+                    }
+                    if reference == ReferenceMode::GroundTruth
+                        && let PathList::Many(items) = &list.value
+                    {
+                        for item in items.iter().filter(|i| i.value.is_none()) {
+                            ck.error(
+                                pos(item),
+                                format!(
+                                    "dataset `{name}` is scored against `ground_truth`, so every image needs a mask; \
+                                     set `reference: unperturbed_prediction` to use images without masks"
+                                ),
+                            );
+                        }
+                    }
+                    masks
+                }
+                None => {
+                    has_masks = false;
+                    vec![None; images.len()]
+                }
+            };
+            if let Some(sl) = &d.slices
+                && sl.value.is_empty()
+            {
+                ck.error(
+                    pos(sl),
+                    "`slices` is empty; leave it out to take every slice",
+                );
+            }
+            DatasetSource::NiftiSlices {
+                images,
+                masks,
+                axis: d
+                    .axis
+                    .as_ref()
+                    .map_or(crate::plan::SliceAxis::Axial, |a| a.value),
+                slices: d.slices.as_ref().map(|s| s.value.clone()),
+            }
+        }
+        SourceKind::DicomFolder => {
+            require(ck, "path", d.path.is_some());
+            has_masks = false;
+            let path = d.path.as_ref().map(|p| {
+                let full = root.join(&p.value);
+                paths.push(DataPath {
+                    at: pos(p),
+                    written: p.value.clone(),
+                    full: full.clone(),
+                    folder: true,
+                });
+                full
+            });
+            DatasetSource::DicomFolder {
+                path: path.unwrap_or_default(),
+            }
+        }
+    };
+
+    if reference == ReferenceMode::GroundTruth && !has_masks {
+        let why = if kind == SourceKind::DicomFolder {
+            "a `dicom_folder` has no masks".to_string()
+        } else {
+            "it has no `masks`".to_string()
+        };
+        ck.error(
+            reference_at,
+            format!(
+                "dataset `{name}` cannot be scored against `ground_truth`: {why}; \
+                 add `masks:` or set `reference: unperturbed_prediction`"
+            ),
+        );
+    }
+
+    // Paths: missing ones skip an optional dataset, fail a required one;
+    // present ones of the wrong kind always fail.
+    let optional = d.optional.unwrap_or(false);
+    let obtain = d.obtain.as_deref().unwrap_or(DEFAULT_OBTAIN);
+    let mut missing = Vec::new();
+    for p in &paths {
+        match std::fs::metadata(&p.full) {
+            Err(_) => missing.push(p),
+            Ok(meta) => {
+                if p.folder && !meta.is_dir() {
+                    ck.error(
+                        p.at,
+                        format!("`{}` is not a folder ({})", p.written, p.full.display()),
+                    );
+                } else if !p.folder && !meta.is_file() {
+                    ck.error(
+                        p.at,
+                        format!("`{}` is not a file ({})", p.written, p.full.display()),
+                    );
+                }
+            }
+        }
+    }
+    if !optional {
+        for p in &missing {
+            ck.error(
+                p.at,
+                format!(
+                    "dataset `{name}`: `{}` not found under the data root ({}); {obtain} \
+                     (or mark the dataset `optional: true`)",
+                    p.written,
+                    p.full.display()
+                ),
+            );
+        }
+    }
+    if ck.errors.len() > errors_before {
+        return None;
+    }
+    if !missing.is_empty() {
+        let list: Vec<String> = missing
+            .iter()
+            .map(|p| p.full.display().to_string())
+            .collect();
+        return Some(DatasetOutcome::Skipped(SkippedDataset {
+            name: name.clone(),
+            reason: format!("not found: {}; to obtain it: {obtain}", list.join(", ")),
+        }));
+    }
+    Some(DatasetOutcome::Ready(DatasetPlan {
+        name: name.clone(),
+        source,
+        reference,
+        limit: d.limit.as_ref().map(|l| l.value),
+    }))
+}
+
+/// `images: folder` of an image folder.
+fn single_path(
+    ck: &mut Checker,
+    key: &str,
+    p: &Spanned<PathList>,
+    root: &Path,
+    paths: &mut Vec<DataPath>,
+) -> Option<PathBuf> {
+    match &p.value {
+        PathList::One(s) => {
+            let full = root.join(s);
+            paths.push(DataPath {
+                at: pos(p),
+                written: s.clone(),
+                full: full.clone(),
+                folder: true,
+            });
+            Some(full)
+        }
+        PathList::Many(_) => {
+            ck.error(
+                pos(p),
+                format!("`{key}` of an `image_folder` is one folder, not a list"),
+            );
+            None
+        }
+    }
+}
+
+/// `images: [a.nii.gz, ...]` (or one file) of NIfTI slices; `~` entries only
+/// where `allow_null`.
+fn path_list(
+    ck: &mut Checker,
+    key: &str,
+    list: &Spanned<PathList>,
+    root: &Path,
+    paths: &mut Vec<DataPath>,
+    allow_null: bool,
+) -> Vec<Option<PathBuf>> {
+    let mut push = |at: Pos, s: &str| {
+        let full = root.join(s);
+        paths.push(DataPath {
+            at,
+            written: s.to_string(),
+            full: full.clone(),
+            folder: false,
+        });
+        full
+    };
+    match &list.value {
+        PathList::One(s) => vec![Some(push(pos(list), s))],
+        PathList::Many(items) => {
+            if items.is_empty() {
+                ck.error(pos(list), format!("`{key}` is an empty list"));
+            }
+            items
+                .iter()
+                .map(|item| match &item.value {
+                    Some(s) => Some(push(pos(item), s)),
+                    None => {
+                        if !allow_null {
+                            ck.error(pos(item), format!("an entry of `{key}` is empty"));
+                        }
+                        None
+                    }
+                })
+                .collect()
+        }
+    }
+}
+
+fn model(ck: &mut Checker, m: &RawModel) -> Option<ModelPlan> {
+    let errors_before = ck.errors.len();
+    let name = &m.name.value;
+    ck.check_name("model", &m.name);
+    let backend_at = pos(&m.backend);
+    let not_here = |ck: &mut Checker, key: &str, at: Option<Pos>, backend: &str| {
+        if let Some(at) = at {
+            ck.error(
+                at,
+                format!("`{key}` does not apply to `backend: {backend}`"),
+            );
+        }
+    };
+    let suite_dir = ck.ctx.suite_dir.clone();
+    let model_file = |ck: &mut Checker, p: &Spanned<String>| -> Option<PathBuf> {
+        let full = suite_dir.join(&p.value);
+        match std::fs::metadata(&full) {
+            Ok(meta) if meta.is_file() => Some(std::fs::canonicalize(&full).unwrap_or(full)),
+            Ok(_) => {
+                ck.error(
+                    pos(p),
+                    format!(
+                        "model `{name}`: `{}` is not a file ({})",
+                        p.value,
+                        full.display()
+                    ),
+                );
+                None
+            }
+            Err(_) => {
+                ck.error(
+                    pos(p),
+                    format!(
+                        "model `{name}`: file `{}` not found (looked for {}; model paths are relative to the suite file's folder)",
+                        p.value,
+                        full.display()
+                    ),
+                );
+                None
+            }
+        }
+    };
+    let backend = match m.backend.value {
+        BackendKind::Onnx => {
+            not_here(ck, "plugin", m.plugin.as_ref().map(pos), "onnx");
+            match &m.path {
+                Some(p) => model_file(ck, p).map(|path| BackendPlan::Onnx {
+                    path,
+                    threads: m.threads.as_ref().map_or(0, |t| t.value),
+                }),
+                None => {
+                    ck.error(
+                        backend_at,
+                        format!("model `{name}`: `backend: onnx` needs `path`"),
+                    );
+                    None
+                }
+            }
+        }
+        BackendKind::Native => {
+            not_here(ck, "threads", m.threads.as_ref().map(pos), "native");
+            match (&m.plugin, &m.path) {
+                (Some(plugin), None) => match (ck.ctx.catalog.resolve_plugin)(&plugin.value) {
+                    Ok(path) => Some(BackendPlan::Native { path }),
+                    Err(why) => {
+                        ck.error(
+                            pos(plugin),
+                            format!(
+                                "model `{name}`: cannot find plugin `{}`: {why}",
+                                plugin.value
+                            ),
+                        );
+                        None
+                    }
+                },
+                (None, Some(p)) => model_file(ck, p).map(|path| BackendPlan::Native { path }),
+                (Some(_), Some(p)) => {
+                    ck.error(
+                        pos(p),
+                        format!("model `{name}`: give `plugin` or `path`, not both"),
+                    );
+                    None
+                }
+                (None, None) => {
+                    ck.error(
+                        backend_at,
+                        format!("model `{name}`: `backend: native` needs `plugin` (a plugin name) or `path` (a library file)"),
+                    );
+                    None
+                }
+            }
+        }
+        BackendKind::Null => {
+            not_here(ck, "path", m.path.as_ref().map(pos), "null");
+            not_here(ck, "plugin", m.plugin.as_ref().map(pos), "null");
+            not_here(ck, "threads", m.threads.as_ref().map(pos), "null");
+            Some(BackendPlan::Null)
+        }
+    };
+
+    let mut preprocess = Preprocess {
+        size: None,
+        fit: Fit::Resize,
+        normalize: Normalize::None,
+    };
+    if let Some(input) = &m.input {
+        if let Some(size) = &input.value.size {
+            match size.value.as_slice() {
+                [h, w] if *h >= 1 && *w >= 1 => preprocess.size = Some([*h, *w]),
+                other => ck.error(
+                    pos(size),
+                    format!("`size` must be [height, width], two integers >= 1; got {other:?}"),
+                ),
+            }
+        }
+        if let Some(RawFit::Pad) = input.value.fit {
+            preprocess.fit = Fit::Pad;
+        }
+    }
+    if let Some(n) = &m.normalize {
+        preprocess.normalize = match &n.value {
+            RawNormalize::None => Normalize::None,
+            RawNormalize::Zscore => Normalize::ZScore,
+            RawNormalize::Minmax => Normalize::MinMax,
+            RawNormalize::Fixed(f) => {
+                if !f.mean.value.is_finite() {
+                    ck.error(pos(&f.mean), "`mean` must be a finite number");
+                }
+                if !(f.std.value.is_finite() && f.std.value > 0.0) {
+                    ck.error(
+                        pos(&f.std),
+                        format!("`std` must be a finite number > 0, got {}", f.std.value),
+                    );
+                }
+                Normalize::Fixed {
+                    mean: f.mean.value,
+                    std: f.std.value,
+                }
+            }
+            RawNormalize::Window(w) => {
+                if !w.level.value.is_finite() {
+                    ck.error(pos(&w.level), "`level` must be a finite number");
+                }
+                if !(w.width.value.is_finite() && w.width.value > 0.0) {
+                    ck.error(
+                        pos(&w.width),
+                        format!("`width` must be a finite number > 0, got {}", w.width.value),
+                    );
+                }
+                Normalize::Window {
+                    level: w.level.value,
+                    width: w.width.value,
+                }
+            }
+        };
+    }
+    let postprocess = match m.output.as_ref().map(|o| &o.value) {
+        None | Some(RawOutput::Argmax) => Postprocess::Argmax,
+        Some(RawOutput::Labels) => Postprocess::Labels,
+        Some(RawOutput::SigmoidThreshold(t)) => {
+            if !(0.0..=1.0).contains(&t.value) {
+                ck.error(
+                    pos(t),
+                    format!("`sigmoid_threshold` must be within [0, 1], got {}", t.value),
+                );
+            }
+            Postprocess::SigmoidThreshold { threshold: t.value }
+        }
+    };
+    let batch_size = match &m.batch_size {
+        Some(b) if b.value == 0 => {
+            ck.error(pos(b), "`batch_size` must be at least 1");
+            1
+        }
+        Some(b) => b.value,
+        None => 8,
+    };
+    if ck.errors.len() > errors_before {
+        return None;
+    }
+    Some(ModelPlan {
+        name: name.clone(),
+        backend: backend?,
+        preprocess,
+        postprocess,
+        batch_size,
+    })
+}
+
+fn perturbation(ck: &mut Checker, p: &RawPerturbation) -> Option<PerturbationPlan> {
+    let errors_before = ck.errors.len();
+    if let Some(l) = &p.label {
+        ck.check_name("perturbation label", l);
+    }
+    let entry = match ck.ctx.catalog.perturbations.get(&p.name.value) {
+        Ok(e) => Some(e),
+        Err(e) => {
+            ck.error(pos(&p.name), e.to_string());
+            None
+        }
+    };
+
+    let mut params = Params::default();
+    if let Some(opts) = &p.options {
+        for (k, v) in &opts.value.0 {
+            params.0.insert(k.value.clone(), v.value.clone());
+        }
+    }
+    if let Some(entry) = entry
+        && let Err(e) = (entry.build)(&params)
+    {
+        // Point at the option the error is about when we can tell which.
+        let key_of = |key: &str| {
+            p.options
+                .as_ref()
+                .and_then(|o| o.value.0.iter().find(|(k, _)| k.value == key))
+        };
+        let fallback = p.options.as_ref().map_or(pos(&p.name), pos);
+        let (at, message) = match &e {
+            CoreError::InvalidParameter { name, .. } => (
+                key_of(name).map_or(fallback, |(_, v)| pos(v)),
+                format!("perturbation `{}`: {e}", p.name.value),
+            ),
+            CoreError::UnknownName { name, .. } => {
+                // `Params::check_known` names it "key` of perturbation `x".
+                let key = name.split('`').next().unwrap_or(name);
+                (key_of(key).map_or(fallback, |(k, _)| pos(k)), e.to_string())
+            }
+            _ => (fallback, format!("perturbation `{}`: {e}", p.name.value)),
+        };
+        ck.error(at, message);
+    }
+
+    let points = points(ck, &p.points);
+    if ck.errors.len() > errors_before {
+        return None;
+    }
+    Some(PerturbationPlan {
+        kind: p.name.value.clone(),
+        label: p
+            .label
+            .as_ref()
+            .map_or_else(|| p.name.value.clone(), |l| l.value.clone()),
+        params,
+        points: points?,
+    })
+}
+
+fn points(ck: &mut Checker, points: &Spanned<RawPoints>) -> Option<Vec<f64>> {
+    let spec = match &points.value {
+        RawPoints::List(values) => {
+            let mut ok = true;
+            for v in values {
+                if !v.value.is_finite() {
+                    ck.error(pos(v), format!("point {} is not a finite number", v.value));
+                    ok = false;
+                }
+            }
+            if !ok {
+                return None;
+            }
+            PointsSpec::List(values.iter().map(|v| v.value).collect())
+        }
+        RawPoints::Generator(g) => generator(ck, pos(points), g)?,
+    };
+    let at = match &points.value {
+        RawPoints::List(_) => pos(points),
+        RawPoints::Generator(g) => g
+            .linspace
+            .as_ref()
+            .or(g.logspace.as_ref())
+            .or(g.range.as_ref())
+            .map_or(pos(points), pos),
+    };
+    match expand_points(&spec) {
+        Ok(v) => Some(v),
+        Err(why) => {
+            ck.error(at, why);
+            None
+        }
+    }
+}
+
+fn generator(ck: &mut Checker, at: Pos, g: &RawGenerator) -> Option<PointsSpec> {
+    let given: Vec<(&str, &Spanned<Vec<f64>>)> = [
+        ("linspace", &g.linspace),
+        ("logspace", &g.logspace),
+        ("range", &g.range),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+    .collect();
+    let (kind, triple) = match given.as_slice() {
+        [one] => *one,
+        [] => {
+            ck.error(
+                at,
+                "`points` needs one of `linspace`, `logspace`, `range` (or a list of numbers)",
+            );
+            return None;
+        }
+        [_, (second, v), ..] => {
+            ck.error(
+                pos(v),
+                format!("`points` takes one generator; `{second}` is a second one"),
+            );
+            return None;
+        }
+    };
+    if let Some(b) = &g.base
+        && kind != "logspace"
+    {
+        ck.error(pos(b), "`base` only applies to `logspace`");
+        return None;
+    }
+    if let Some(b) = &g.base
+        && !(b.value.is_finite() && b.value > 0.0)
+    {
+        ck.error(
+            pos(b),
+            format!("`base` must be a finite number > 0, got {}", b.value),
+        );
+        return None;
+    }
+    let what = if kind == "range" {
+        "[start, stop, step]"
+    } else {
+        "[start, stop, num]"
+    };
+    let [start, stop, third] = match triple.value.as_slice() {
+        [a, b, c] => [*a, *b, *c],
+        other => {
+            ck.error(
+                pos(triple),
+                format!("`{kind}` takes {what}, got {} values", other.len()),
+            );
+            return None;
+        }
+    };
+    let num = |ck: &mut Checker| -> Option<usize> {
+        if third.fract() != 0.0 || third < 0.0 {
+            ck.error(
+                pos(triple),
+                format!("`{kind}` needs a whole number of points (num >= 1), got {third}"),
+            );
+            return None;
+        }
+        // Larger values are rejected by `expand_points`; saturate to keep them large.
+        Some(if third > (MAX_POINTS + 1) as f64 {
+            MAX_POINTS + 1
+        } else {
+            third as usize
+        })
+    };
+    Some(match kind {
+        "linspace" => PointsSpec::Linspace {
+            start,
+            stop,
+            num: num(ck)?,
+        },
+        "logspace" => PointsSpec::Logspace {
+            start,
+            stop,
+            num: num(ck)?,
+            base: g.base.as_ref().map_or(10.0, |b| b.value),
+        },
+        _ => PointsSpec::Range {
+            start,
+            stop,
+            step: third,
+        },
+    })
+}

@@ -1,0 +1,1185 @@
+//! Suite parsing and validation: the real cardiac suite, broken suites with
+//! exact positions, and grid points against numpy.
+
+use std::path::{Path, PathBuf};
+
+use sensibench_core::{
+    Error, Image, LabelMap, ParameterInfo, Params, Perturbation, PerturbationEntry, Registry,
+    Result as CoreResult, SeededRng,
+};
+use sensibench_suite::{
+    BackendPlan, Catalog, DEFAULT_OBTAIN, DatasetSource, Fit, Normalize, Plan, PointsSpec,
+    Postprocess, ReferenceMode, SuiteError, expand_points, load_suite,
+};
+
+// ---------------------------------------------------------------- catalog
+
+struct Identity;
+
+impl Perturbation for Identity {
+    fn apply(
+        &self,
+        image: &Image,
+        mask: Option<&LabelMap>,
+        _value: f64,
+        _rng: &mut SeededRng,
+    ) -> CoreResult<(Image, Option<LabelMap>)> {
+        Ok((image.clone(), mask.cloned()))
+    }
+}
+
+fn build_plain(p: &Params) -> CoreResult<Box<dyn Perturbation>> {
+    p.check_known("perturbation", &[])?;
+    Ok(Box::new(Identity))
+}
+
+fn build_translate(p: &Params) -> CoreResult<Box<dyn Perturbation>> {
+    p.check_known("translate", &["axis"])?;
+    let axis = p.text("axis", "x")?;
+    if axis != "x" && axis != "y" {
+        return Err(Error::invalid("axis", axis, "`x` or `y`"));
+    }
+    Ok(Box::new(Identity))
+}
+
+fn build_noise(p: &Params) -> CoreResult<Box<dyn Perturbation>> {
+    p.check_known("gaussian_noise", &["clip"])?;
+    p.flag("clip", true)?;
+    Ok(Box::new(Identity))
+}
+
+const KINDS: [&str; 10] = [
+    "rotate",
+    "zoom",
+    "translate",
+    "dihedral",
+    "resolution",
+    "brightness",
+    "contrast",
+    "gamma",
+    "gaussian_noise",
+    "gaussian_blur",
+];
+
+fn registry() -> Registry<PerturbationEntry> {
+    let mut r = Registry::new("perturbation");
+    for name in KINDS {
+        let build = match name {
+            "translate" => build_translate,
+            "gaussian_noise" => build_noise,
+            _ => build_plain,
+        };
+        r.register(
+            name,
+            PerturbationEntry {
+                name,
+                summary: "test entry",
+                parameter: ParameterInfo {
+                    name: "value",
+                    unit: "",
+                    identity: None,
+                },
+                build,
+            },
+        )
+        .expect("unique test names");
+    }
+    r
+}
+
+const METRICS: [&str; 3] = ["dice", "hd95", "assd"];
+
+/// A temp tree: `suites/` (the suite file), `plugins/models/cardiac/*.onnx`
+/// and `models/net.onnx` (placeholders), `data/` (the data root), and a fake
+/// plugin library.
+struct Tree {
+    dir: tempfile::TempDir,
+}
+
+impl Tree {
+    fn new() -> Tree {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let t = Tree { dir };
+        for f in [
+            "plugins/models/cardiac/unet_plain.onnx",
+            "plugins/models/cardiac/unet_augmented.onnx",
+            "models/net.onnx",
+            "lib/libsensibench_classical_seg.so",
+        ] {
+            t.touch(f);
+        }
+        std::fs::create_dir_all(t.path("suites")).expect("mkdir");
+        std::fs::create_dir_all(t.path("data")).expect("mkdir");
+        t
+    }
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+    fn touch(&self, rel: &str) {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&p, b"placeholder").expect("write");
+    }
+    fn mkdir(&self, rel: &str) {
+        std::fs::create_dir_all(self.path(rel)).expect("mkdir");
+    }
+    fn load_file(&self, suite: &Path) -> Result<Plan, SuiteError> {
+        let reg = registry();
+        let lib = self.path("lib");
+        let resolve = move |name: &str| -> Result<PathBuf, String> {
+            let p = lib.join(format!("lib{name}.so"));
+            if p.is_file() {
+                Ok(p)
+            } else {
+                Err(format!("no lib{name}.so in {}", lib.display()))
+            }
+        };
+        let catalog = Catalog {
+            perturbations: &reg,
+            metrics: &METRICS,
+            resolve_plugin: &resolve,
+        };
+        load_suite(suite, &self.path("data"), &catalog)
+    }
+    fn load(&self, text: &str) -> Result<Plan, SuiteError> {
+        let p = self.path("suites/test.yaml");
+        std::fs::write(&p, text).expect("write suite");
+        self.load_file(&p)
+    }
+}
+
+// ------------------------------------------------------------ cardiac.yaml
+
+fn cardiac_text() -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../suites/cardiac.yaml");
+    std::fs::read_to_string(&p).expect("suites/cardiac.yaml")
+}
+
+#[test]
+fn cardiac_suite_parses_without_optional_data() {
+    let t = Tree::new();
+    let text = cardiac_text();
+    let suite = t.path("suites/cardiac.yaml");
+    std::fs::write(&suite, &text).expect("copy");
+    let plan = t.load_file(&suite).unwrap_or_else(|e| panic!("{e}"));
+
+    assert_eq!(plan.name, "cardiac");
+    assert!(
+        plan.description
+            .starts_with("How Dice and surface distances")
+    );
+    assert_eq!(plan.seed, 20261124);
+    assert_eq!(plan.classes, ["background", "LV", "myocardium", "RV"]);
+    assert_eq!(plan.reference, ReferenceMode::GroundTruth);
+    assert_eq!(plan.suite_path, suite);
+    // SHA-256 of the exact bytes, as `sha256sum` computes it.
+    assert_eq!(plan.suite_hash.len(), 64);
+    assert_eq!(plan.suite_hash, sha256_hex(text.as_bytes()));
+
+    // Only the phantom is there; the two optional datasets are skipped.
+    assert_eq!(plan.datasets.len(), 1);
+    let ph = &plan.datasets[0];
+    assert_eq!(ph.name, "phantom");
+    assert!(matches!(
+        ph.source,
+        DatasetSource::PhantomCardiac {
+            subjects: 4,
+            slices_per_subject: 3,
+            size: 128
+        }
+    ));
+    assert_eq!(ph.reference, ReferenceMode::GroundTruth);
+    let skipped: Vec<&str> = plan
+        .skipped_datasets
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(skipped, ["kaggle", "kaggle-dicom"]);
+    let reason = &plan.skipped_datasets[0].reason;
+    assert!(
+        reason.contains(
+            &t.path("data/cardiac-misas/example/kaggle/images")
+                .display()
+                .to_string()
+        ),
+        "{reason}"
+    );
+    assert!(reason.contains(DEFAULT_OBTAIN), "{reason}");
+
+    // Models.
+    let names: Vec<&str> = plan.models.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["unet-plain", "unet-augmented", "classical"]);
+    let m = &plan.models[0];
+    match &m.backend {
+        BackendPlan::Onnx { path, threads } => {
+            assert_eq!(
+                *path,
+                std::fs::canonicalize(t.path("plugins/models/cardiac/unet_plain.onnx")).expect("c")
+            );
+            assert_eq!(*threads, 0);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(m.preprocess.size, Some([128, 128]));
+    assert_eq!(m.preprocess.fit, Fit::Resize);
+    assert_eq!(m.preprocess.normalize, Normalize::ZScore);
+    assert_eq!(m.postprocess, Postprocess::Argmax);
+    assert_eq!(m.batch_size, 8);
+    let c = &plan.models[2];
+    match &c.backend {
+        BackendPlan::Native { path } => {
+            assert_eq!(*path, t.path("lib/libsensibench_classical_seg.so"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(c.postprocess, Postprocess::Labels);
+    assert_eq!(c.preprocess.size, None);
+    assert_eq!(c.preprocess.normalize, Normalize::None);
+    assert_eq!(c.batch_size, 8);
+
+    // Perturbations: kinds, labels, points.
+    let kinds: Vec<&str> = plan.perturbations.iter().map(|p| p.kind.as_str()).collect();
+    assert_eq!(kinds, KINDS);
+    let labels: Vec<&str> = plan
+        .perturbations
+        .iter()
+        .map(|p| p.label.as_str())
+        .collect();
+    assert_eq!(labels, KINDS);
+    let pts = |k: &str| {
+        plan.perturbations
+            .iter()
+            .find(|p| p.kind == k)
+            .map(|p| p.points.clone())
+            .expect("kind")
+    };
+    assert_eq!(pts("rotate"), [-90.0, -60.0, -30.0, 0.0, 30.0, 60.0, 90.0]);
+    assert_eq!(pts("zoom"), [0.6, 0.8, 1.0, 1.25, 1.5]);
+    assert_eq!(pts("translate"), [-20.0, -10.0, 0.0, 10.0, 20.0]);
+    assert_eq!(pts("dihedral"), [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
+    // numpy.linspace(-0.4, 0.4, 5)
+    assert_eq!(
+        pts("brightness"),
+        [-0.4, -0.2, 0.0, 0.20000000000000007, 0.4]
+    );
+    // numpy.logspace(-0.5, 0.5, 5): 10**[-0.5, -0.25, 0, 0.25, 0.5]
+    let expected = [
+        0.31622776601683794,
+        0.5623413251903491,
+        1.0,
+        1.7782794100389228,
+        3.1622776601683795,
+    ];
+    for (a, b) in pts("contrast").iter().zip(expected) {
+        assert!((a - b).abs() <= 1e-15 * b, "{a} vs {b}");
+    }
+    let translate = plan
+        .perturbations
+        .iter()
+        .find(|p| p.kind == "translate")
+        .expect("t");
+    assert_eq!(
+        translate.params.0.get("axis"),
+        Some(&sensibench_core::ParamValue::Text("x".into()))
+    );
+    assert!(plan.perturbations[0].params.0.is_empty());
+
+    assert_eq!(plan.metrics, ["dice", "hd95", "assd"]);
+    assert_eq!(
+        plan.report.title.as_deref(),
+        Some("Cardiac short-axis segmentation robustness")
+    );
+    assert_eq!(plan.report.primary_metric.as_deref(), Some("dice"));
+    assert_eq!(plan.report.strip_sample, None);
+}
+
+#[test]
+fn cardiac_suite_uses_optional_data_when_present() {
+    let t = Tree::new();
+    t.mkdir("data/cardiac-misas/example/kaggle/images");
+    t.mkdir("data/cardiac-misas/example/kaggle/masks_full");
+    t.mkdir("data/cardiac-misas/example/kaggle/sample_images");
+    let suite = t.path("suites/cardiac.yaml");
+    std::fs::write(&suite, cardiac_text()).expect("copy");
+    let plan = t.load_file(&suite).unwrap_or_else(|e| panic!("{e}"));
+    assert!(plan.skipped_datasets.is_empty());
+    let names: Vec<&str> = plan.datasets.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(names, ["phantom", "kaggle", "kaggle-dicom"]);
+    match &plan.datasets[1].source {
+        DatasetSource::ImageFolder {
+            images,
+            masks,
+            spacing,
+        } => {
+            assert_eq!(*images, t.path("data/cardiac-misas/example/kaggle/images"));
+            assert_eq!(
+                masks.as_deref(),
+                Some(
+                    t.path("data/cardiac-misas/example/kaggle/masks_full")
+                        .as_path()
+                )
+            );
+            assert_eq!(*spacing, [1.4, 1.4]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(plan.datasets[1].reference, ReferenceMode::GroundTruth);
+    assert_eq!(
+        plan.datasets[2].reference,
+        ReferenceMode::UnperturbedPrediction
+    );
+    assert!(matches!(
+        plan.datasets[2].source,
+        DatasetSource::DicomFolder { .. }
+    ));
+}
+
+/// SHA-256 (hex) of `bytes` through an independent route: coreutils' `sha256sum`.
+fn sha256_hex(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = dir.path().join("x");
+    std::fs::write(&f, bytes).expect("write");
+    match std::process::Command::new("sha256sum").arg(&f).output() {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+        _ => String::new(),
+    }
+}
+
+// ------------------------------------------------------------- mini suite
+
+/// A small valid suite; broken variants replace one piece of it. Line numbers
+/// in the tests refer to this text.
+const MINI: &str = "\
+name: mini
+description: a small suite
+seed: 7
+task: segmentation
+classes: [background, LV]
+reference: ground_truth
+datasets:
+  - name: phantom
+    source: phantom_cardiac
+    subjects: 1
+    slices_per_subject: 2
+    size: 32
+models:
+  - name: net
+    backend: onnx
+    path: ../models/net.onnx
+    input: { size: [32, 32], fit: pad }
+    normalize: { fixed: { mean: 0.5, std: 0.25 } }
+    output: { sigmoid_threshold: 0.5 }
+  - name: base
+    backend: null
+perturbations:
+  - name: rotate
+    points: { linspace: [-10, 10, 3] }
+  - name: translate
+    label: shift-y
+    options: { axis: y }
+    points: { range: [0, 3, 1] }
+metrics: [dice, hd95]
+report:
+  primary_metric: hd95
+";
+
+fn mini_with(from: &str, to: &str) -> String {
+    assert!(MINI.contains(from), "{from:?} not in MINI");
+    MINI.replacen(from, to, 1)
+}
+
+/// Loads `text`, expecting failure; returns (line, column, message) triples.
+fn errors(t: &Tree, text: &str) -> Vec<(usize, usize, String)> {
+    match t.load(text) {
+        Ok(_) => panic!("expected errors for:\n{text}"),
+        Err(e) => e
+            .diagnostics
+            .iter()
+            .map(|d| (d.line, d.column, d.message.clone()))
+            .collect(),
+    }
+}
+
+fn one_error(t: &Tree, text: &str) -> (usize, usize, String) {
+    let e = errors(t, text);
+    assert_eq!(e.len(), 1, "{e:#?}");
+    e.into_iter().next().expect("one")
+}
+
+#[test]
+fn mini_suite_is_valid() {
+    let t = Tree::new();
+    let plan = t.load(MINI).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plan.description, "a small suite");
+    let net = &plan.models[0];
+    assert_eq!(
+        net.preprocess,
+        sensibench_suite::Preprocess {
+            size: Some([32, 32]),
+            fit: Fit::Pad,
+            normalize: Normalize::Fixed {
+                mean: 0.5,
+                std: 0.25
+            },
+        }
+    );
+    assert_eq!(
+        net.postprocess,
+        Postprocess::SigmoidThreshold { threshold: 0.5 }
+    );
+    assert!(matches!(plan.models[1].backend, BackendPlan::Null));
+    assert_eq!(plan.perturbations[0].points, [-10.0, 0.0, 10.0]);
+    assert_eq!(plan.perturbations[1].label, "shift-y");
+    assert_eq!(plan.perturbations[1].points, [0.0, 1.0, 2.0]);
+}
+
+#[test]
+fn unknown_top_level_key_suggests() {
+    let t = Tree::new();
+    let e = one_error(&t, &mini_with("perturbations:", "perturbation:"));
+    assert_eq!(
+        e,
+        (
+            22,
+            1,
+            "unknown key `perturbation` (did you mean `perturbations`?)".into()
+        )
+    );
+}
+
+#[test]
+fn unknown_nested_key_suggests() {
+    let t = Tree::new();
+    // `    batchsize: 4` inserted as line 20, inside the `net` model.
+    let e = one_error(
+        &t,
+        &mini_with(
+            "    output: { sigmoid_threshold: 0.5 }\n",
+            "    output: { sigmoid_threshold: 0.5 }\n    batchsize: 4\n",
+        ),
+    );
+    assert_eq!(
+        e,
+        (
+            20,
+            5,
+            "unknown key `batchsize` (did you mean `batch_size`?)".into()
+        )
+    );
+}
+
+#[test]
+fn unknown_enum_value_suggests() {
+    let t = Tree::new();
+    let e = one_error(&t, &mini_with("fit: pad", "fit: resise"));
+    // `    input: { size: [32, 32], fit: resise }`: `resise` starts at column 35.
+    assert_eq!(
+        e,
+        (
+            17,
+            35,
+            "unknown value `resise` (did you mean `resize`?)".into()
+        )
+    );
+}
+
+#[test]
+fn wrong_type_is_located() {
+    let t = Tree::new();
+    let e = one_error(&t, &mini_with("seed: 7", "seed: \"abc\""));
+    assert_eq!(
+        e,
+        (3, 7, "expected a whole number >= 0, found `\"abc\"`".into())
+    );
+}
+
+#[test]
+fn unknown_perturbation_suggests() {
+    let t = Tree::new();
+    let e = one_error(&t, &mini_with("  - name: rotate", "  - name: rotat"));
+    assert_eq!(
+        e,
+        (
+            23,
+            11,
+            "unknown perturbation `rotat` (did you mean `rotate`?)".into()
+        )
+    );
+}
+
+#[test]
+fn unknown_metric_suggests() {
+    let t = Tree::new();
+    let e = one_error(
+        &t,
+        &mini_with("metrics: [dice, hd95]", "metrics: [dcie, hd95]"),
+    );
+    assert_eq!(
+        e,
+        (
+            29,
+            11,
+            "unknown metric `dcie` (did you mean `dice`?)".into()
+        )
+    );
+}
+
+#[test]
+fn missing_model_file() {
+    let t = Tree::new();
+    let e = one_error(&t, &mini_with("../models/net.onnx", "../models/nett.onnx"));
+    let looked = t.path("suites/../models/nett.onnx");
+    assert_eq!(
+        e,
+        (
+            16,
+            11,
+            format!(
+                "model `net`: file `../models/nett.onnx` not found (looked for {}; \
+                 model paths are relative to the suite file's folder)",
+                looked.display()
+            )
+        )
+    );
+}
+
+#[test]
+fn bad_linspace() {
+    let t = Tree::new();
+    let e = one_error(&t, &mini_with("[-10, 10, 3]", "[-10, 10, 0]"));
+    // `    points: { linspace: [-10, 10, 0] }`: `[` is column 25.
+    assert_eq!(
+        e,
+        (
+            24,
+            25,
+            "`linspace` needs num >= 1 (the number of points), got 0".into()
+        )
+    );
+    let e = one_error(&t, &mini_with("[-10, 10, 3]", "[-10, 10, 2.5]"));
+    assert_eq!(
+        e,
+        (
+            24,
+            25,
+            "`linspace` needs a whole number of points (num >= 1), got 2.5".into()
+        )
+    );
+    let e = one_error(&t, &mini_with("[-10, 10, 3]", "[-10, 10]"));
+    assert_eq!(
+        e,
+        (
+            24,
+            25,
+            "`linspace` takes [start, stop, num], got 2 values".into()
+        )
+    );
+}
+
+#[test]
+fn bad_range_and_points() {
+    let t = Tree::new();
+    let e = one_error(&t, &mini_with("[0, 3, 1]", "[0, 3, 0]"));
+    // `    points: { range: [0, 3, 0] }`: `[` is column 22.
+    assert_eq!(
+        e,
+        (
+            28,
+            22,
+            "`range` needs a finite, non-zero step, got 0".into()
+        )
+    );
+    let e = one_error(&t, &mini_with("[0, 3, 1]", "[0, 100000, 1]"));
+    assert_eq!(
+        e,
+        (
+            28,
+            22,
+            "`range: [0, 100000, 1]` gives 100000 points; at most 10000 are allowed".into()
+        )
+    );
+    let e = one_error(&t, &mini_with("{ range: [0, 3, 1] }", "[1, .nan, 2]"));
+    // `    points: [1, .nan, 2]`: `.nan` is column 17.
+    assert_eq!(e, (28, 17, "point NaN is not a finite number".into()));
+    let e = one_error(&t, &mini_with("{ range: [0, 3, 1] }", "[]"));
+    assert_eq!(e, (28, 13, "the list of points is empty".into()));
+    let e = one_error(
+        &t,
+        &mini_with("{ range: [0, 3, 1] }", "{ range: [0, 3, 1], base: 2 }"),
+    );
+    assert_eq!(e, (28, 39, "`base` only applies to `logspace`".into()));
+    let e = one_error(
+        &t,
+        &mini_with("{ range: [0, 3, 1] }", "{ rnge: [0, 3, 1] }"),
+    );
+    assert_eq!(
+        e,
+        (28, 15, "unknown key `rnge` (did you mean `range`?)".into())
+    );
+}
+
+#[test]
+fn duplicate_model_names() {
+    let t = Tree::new();
+    let e = one_error(&t, &mini_with("  - name: base", "  - name: net"));
+    assert_eq!(
+        e,
+        (
+            20,
+            11,
+            "duplicate model name `net` (first at line 14)".into()
+        )
+    );
+}
+
+#[test]
+fn duplicate_perturbation_labels() {
+    let t = Tree::new();
+    let e = one_error(
+        &t,
+        &mini_with("    label: shift-y\n", "    label: rotate\n"),
+    );
+    assert_eq!(
+        e,
+        (
+            26,
+            12,
+            "duplicate perturbation label `rotate` (first at line 23); give each a different `label:`"
+                .into()
+        )
+    );
+}
+
+#[test]
+fn yaml_syntax_error() {
+    let t = Tree::new();
+    let e = one_error(
+        &t,
+        &mini_with("classes: [background, LV]", "classes: [background, LV"),
+    );
+    // The flow sequence runs on into line 6, where the parser stops at the
+    // `:` of `reference: ground_truth`.
+    assert_eq!(e, (6, 10, "illegal placement of ':' indicator".into()));
+    // A bracket left open at the end of the file is reported where it opens.
+    let e = one_error(
+        &t,
+        &mini_with(
+            "metrics: [dice, hd95]\nreport:\n  primary_metric: hd95\n",
+            "metrics: [dice, hd95\n",
+        ),
+    );
+    assert_eq!(e, (29, 10, "unclosed bracket '['".into()));
+}
+
+#[test]
+fn required_dataset_missing_file() {
+    let t = Tree::new();
+    t.mkdir("data/scans/images");
+    let text = mini_with(
+        "models:\n",
+        "  - name: scans
+    source: image_folder
+    images: scans/images
+    masks: scans/masks
+    spacing: [1, 1]
+models:\n",
+    );
+    let e = one_error(&t, &text);
+    // Line 16: `    masks: scans/masks`.
+    assert_eq!(
+        e,
+        (
+            16,
+            12,
+            format!(
+                "dataset `scans`: `scans/masks` not found under the data root ({}); {DEFAULT_OBTAIN} \
+                 (or mark the dataset `optional: true`)",
+                t.path("data/scans/masks").display()
+            )
+        )
+    );
+    // Optional: skipped with a reason naming the path and the obtain text.
+    let text = text.replace(
+        "    spacing: [1, 1]\n",
+        "    spacing: [1, 1]\n    optional: true\n    obtain: ask the lab\n",
+    );
+    let plan = t.load(&text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plan.datasets.len(), 1);
+    assert_eq!(plan.skipped_datasets.len(), 1);
+    assert_eq!(plan.skipped_datasets[0].name, "scans");
+    assert_eq!(
+        plan.skipped_datasets[0].reason,
+        format!(
+            "not found: {}; to obtain it: ask the lab",
+            t.path("data/scans/masks").display()
+        )
+    );
+}
+
+#[test]
+fn dataset_rules() {
+    let t = Tree::new();
+    t.mkdir("data/dcm");
+    // A DICOM folder has no masks: ground truth is impossible.
+    let text = mini_with(
+        "models:\n",
+        "  - name: dcm\n    source: dicom_folder\n    path: dcm\nmodels:\n",
+    );
+    let e = one_error(&t, &text);
+    assert_eq!(
+        e,
+        (
+            14,
+            13,
+            "dataset `dcm` cannot be scored against `ground_truth`: a `dicom_folder` has no masks; \
+             add `masks:` or set `reference: unperturbed_prediction`"
+                .into()
+        )
+    );
+    let ok = text.replace(
+        "    path: dcm\n",
+        "    path: dcm\n    reference: unperturbed_prediction\n",
+    );
+    let plan = t.load(&ok).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        plan.datasets[1].reference,
+        ReferenceMode::UnperturbedPrediction
+    );
+    assert_eq!(plan.datasets[0].reference, ReferenceMode::GroundTruth);
+
+    // Keys of another source, a missing required key, a bad phantom size.
+    let e = errors(
+        &t,
+        &mini_with("    size: 32\n", "    size: 8\n    spacing: [1, 1]\n"),
+    );
+    assert_eq!(
+        e,
+        vec![
+            (
+                12,
+                11,
+                "phantom `size` must be between 16 and 2048 pixels, got 8".to_string()
+            ),
+            (
+                13,
+                14,
+                "`spacing` does not apply to `source: phantom_cardiac` (its keys: `subjects`, \
+                 `slices_per_subject`, `size`)"
+                    .to_string()
+            ),
+        ]
+    );
+    let e = one_error(&t, &mini_with("    size: 32\n", ""));
+    assert_eq!(
+        e,
+        (
+            9,
+            13,
+            "dataset `phantom`: `source: phantom_cardiac` needs `size`".into()
+        )
+    );
+}
+
+#[test]
+fn perturbation_options_are_checked_by_the_registry() {
+    let t = Tree::new();
+    let e = one_error(&t, &mini_with("{ axis: y }", "{ axis: z }"));
+    // `    options: { axis: z }`: `z` is column 22.
+    assert_eq!(
+        e,
+        (
+            27,
+            22,
+            "perturbation `translate`: invalid parameter `axis` = z: `x` or `y`".into()
+        )
+    );
+    let e = one_error(&t, &mini_with("{ axis: y }", "{ axis: y, axs: 1 }"));
+    // `axs` is column 25.
+    assert_eq!(
+        e,
+        (
+            27,
+            25,
+            "unknown option `axs` of perturbation `translate` (did you mean `axis`?)".into()
+        )
+    );
+}
+
+#[test]
+fn model_rules() {
+    let t = Tree::new();
+    let e = errors(
+        &t,
+        &mini_with(
+            "  - name: base\n    backend: null\n",
+            "  - name: base\n    backend: native\n    plugin: nope\n    batch_size: 0\n",
+        ),
+    );
+    assert_eq!(
+        e,
+        vec![
+            (
+                22,
+                13,
+                format!(
+                    "model `base`: cannot find plugin `nope`: no libnope.so in {}",
+                    t.path("lib").display()
+                )
+            ),
+            (23, 17, "`batch_size` must be at least 1".to_string()),
+        ]
+    );
+    let e = one_error(&t, &mini_with("std: 0.25", "std: 0"));
+    assert_eq!(
+        e,
+        (18, 43, "`std` must be a finite number > 0, got 0".into())
+    );
+}
+
+#[test]
+fn report_and_top_level_rules() {
+    let t = Tree::new();
+    let e = errors(
+        &t,
+        &mini_with("name: mini", "name: Mini")
+            .replace("classes: [background, LV]", "classes: [background]")
+            .replace("primary_metric: hd95", "primary_metric: assd"),
+    );
+    assert_eq!(
+        e,
+        vec![
+            (1, 7, "suite name `Mini` contains 'M'; use a-z, 0-9, `_` and `-`".to_string()),
+            (
+                5,
+                10,
+                "a segmentation suite needs at least 2 classes (background first), got 1".to_string()
+            ),
+            (
+                31,
+                19,
+                "`primary_metric` `assd` is not among the suite's metrics; it must be one of `dice`, `hd95`"
+                    .to_string()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn several_errors_reported_at_once_sorted() {
+    let t = Tree::new();
+    let text = mini_with("metrics: [dice, hd95]", "metrics: [dcie, hd95]")
+        .replace("  - name: rotate", "  - name: rotat")
+        .replace("../models/net.onnx", "../models/nett.onnx")
+        .replace("  - name: base", "  - name: net");
+    let e = errors(&t, &text);
+    let short: Vec<(usize, usize)> = e.iter().map(|(l, c, _)| (*l, *c)).collect();
+    assert_eq!(short, [(16, 11), (20, 11), (23, 11), (29, 11)], "{e:#?}");
+    assert!(
+        e[0].2
+            .starts_with("model `net`: file `../models/nett.onnx` not found")
+    );
+    assert_eq!(e[1].2, "duplicate model name `net` (first at line 14)");
+    assert_eq!(
+        e[2].2,
+        "unknown perturbation `rotat` (did you mean `rotate`?)"
+    );
+    assert_eq!(e[3].2, "unknown metric `dcie` (did you mean `dice`?)");
+}
+
+#[test]
+fn display_is_rustc_like() {
+    let t = Tree::new();
+    let text = mini_with("metrics: [dice, hd95]", "metrics: [dcie, hd95]")
+        .replace("  - name: rotate", "  - name: rotat");
+    let err = t.load(&text).expect_err("broken");
+    let p = t.path("suites/test.yaml");
+    let p = p.display();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{p}:23:11: unknown perturbation `rotat` (did you mean `rotate`?)
+   |
+23 |   - name: rotat
+   |           ^
+{p}:29:11: unknown metric `dcie` (did you mean `dice`?)
+   |
+29 | metrics: [dcie, hd95]
+   |           ^
+{p}: 2 errors in this suite"
+        )
+    );
+}
+
+#[test]
+fn unreadable_file_has_no_position() {
+    let t = Tree::new();
+    let missing = t.path("suites/nope.yaml");
+    let err = t.load_file(&missing).expect_err("missing");
+    assert_eq!(err.diagnostics.len(), 1);
+    assert_eq!((err.diagnostics[0].line, err.diagnostics[0].column), (0, 0));
+    assert!(err.to_string().starts_with(&format!(
+        "{}: cannot read the suite file",
+        missing.display()
+    )));
+}
+
+// ------------------------------------------------------------ grid points
+
+#[test]
+fn expand_points_matches_numpy() {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/points.json");
+    let text = std::fs::read_to_string(p).expect("points.json");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let cases = v["cases"].as_array().expect("cases");
+    assert_eq!(cases.len(), 13);
+    for c in cases {
+        let a: Vec<f64> = c["args"]
+            .as_array()
+            .expect("args")
+            .iter()
+            .map(|x| x.as_f64().expect("num"))
+            .collect();
+        let expected: Vec<f64> = c["expected"]
+            .as_array()
+            .expect("expected")
+            .iter()
+            .map(|x| x.as_f64().expect("num"))
+            .collect();
+        let spec = match c["kind"].as_str().expect("kind") {
+            "linspace" => PointsSpec::Linspace {
+                start: a[0],
+                stop: a[1],
+                num: a[2] as usize,
+            },
+            "logspace" => PointsSpec::Logspace {
+                start: a[0],
+                stop: a[1],
+                num: a[2] as usize,
+                base: c["base"].as_f64().expect("base"),
+            },
+            _ => PointsSpec::Range {
+                start: a[0],
+                stop: a[1],
+                step: a[2],
+            },
+        };
+        let got = expand_points(&spec).expect("valid");
+        assert_eq!(got.len(), expected.len(), "{spec:?}");
+        for (g, e) in got.iter().zip(&expected) {
+            // linspace/arange are bit-exact; pow may differ in the last ulp.
+            assert!(
+                (g - e).abs() <= 4.0 * f64::EPSILON * e.abs().max(1.0),
+                "{spec:?}: {g} vs {e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn expand_points_by_hand() {
+    // numpy.linspace(0, 1, 5) = [0, .25, .5, .75, 1]
+    assert_eq!(
+        expand_points(&PointsSpec::Linspace {
+            start: 0.0,
+            stop: 1.0,
+            num: 5
+        }),
+        Ok(vec![0.0, 0.25, 0.5, 0.75, 1.0])
+    );
+    // numpy.logspace(0, 3, 4) = [1, 10, 100, 1000]
+    assert_eq!(
+        expand_points(&PointsSpec::Logspace {
+            start: 0.0,
+            stop: 3.0,
+            num: 4,
+            base: 10.0
+        }),
+        Ok(vec![1.0, 10.0, 100.0, 1000.0])
+    );
+    // numpy.logspace(0, 3, 4, base=2) = [1, 2, 4, 8]
+    assert_eq!(
+        expand_points(&PointsSpec::Logspace {
+            start: 0.0,
+            stop: 3.0,
+            num: 4,
+            base: 2.0
+        }),
+        Ok(vec![1.0, 2.0, 4.0, 8.0])
+    );
+    // numpy.arange(1, 2, 0.25) = [1, 1.25, 1.5, 1.75] (stop excluded)
+    assert_eq!(
+        expand_points(&PointsSpec::Range {
+            start: 1.0,
+            stop: 2.0,
+            step: 0.25
+        }),
+        Ok(vec![1.0, 1.25, 1.5, 1.75])
+    );
+    assert_eq!(
+        expand_points(&PointsSpec::List(vec![3.0, 1.0])),
+        Ok(vec![3.0, 1.0])
+    );
+    assert!(expand_points(&PointsSpec::List(vec![])).is_err());
+    assert!(
+        expand_points(&PointsSpec::Linspace {
+            start: 0.0,
+            stop: 1.0,
+            num: 0
+        })
+        .is_err()
+    );
+    assert!(
+        expand_points(&PointsSpec::Range {
+            start: 0.0,
+            stop: 1.0,
+            step: 0.0
+        })
+        .is_err()
+    );
+    assert!(
+        expand_points(&PointsSpec::Range {
+            start: 1.0,
+            stop: 0.0,
+            step: 0.5
+        })
+        .is_err()
+    );
+    // 10**400 overflows: not finite.
+    assert!(
+        expand_points(&PointsSpec::Logspace {
+            start: 0.0,
+            stop: 400.0,
+            num: 2,
+            base: 10.0
+        })
+        .is_err()
+    );
+    assert!(expand_points(&PointsSpec::List(vec![1.0, f64::INFINITY])).is_err());
+}
+
+#[test]
+fn missing_and_duplicate_keys() {
+    let t = Tree::new();
+    // All missing top-level keys at once, at the top of the file.
+    let e = errors(
+        &t,
+        &mini_with("seed: 7\n", "").replace("task: segmentation\n", ""),
+    );
+    assert_eq!(
+        e,
+        vec![
+            (1, 1, "missing key `seed`".to_string()),
+            (1, 1, "missing key `task`".to_string()),
+        ]
+    );
+    // A missing nested key is reported where its mapping starts.
+    let e = one_error(
+        &t,
+        &mini_with("    points: { linspace: [-10, 10, 3] }\n", ""),
+    );
+    assert_eq!(e, (23, 5, "missing key `points`".into()));
+    // `size` twice in `    input: { size: [32, 32], fit: pad, size: [1, 2] }`.
+    let e = one_error(&t, &mini_with("fit: pad }", "fit: pad, size: [1, 2] }"));
+    assert_eq!(e, (17, 40, "duplicate key `size`".into()));
+}
+
+#[test]
+fn nifti_slices() {
+    let t = Tree::new();
+    t.touch("data/vol/a.nii.gz");
+    t.touch("data/vol/b.nii.gz");
+    t.touch("data/vol/a_mask.nii.gz");
+    let dataset = "  - name: vols
+    source: nifti_slices
+    images: [vol/a.nii.gz, vol/b.nii.gz]
+    masks: [vol/a_mask.nii.gz, ~]
+    axis: axial
+    slices: [3, 4]
+    reference: unperturbed_prediction
+    limit: 5
+models:\n";
+    let plan = t
+        .load(&mini_with("models:\n", dataset))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let d = &plan.datasets[1];
+    assert_eq!(d.limit, Some(5));
+    assert_eq!(d.reference, ReferenceMode::UnperturbedPrediction);
+    match &d.source {
+        DatasetSource::NiftiSlices {
+            images,
+            masks,
+            axis,
+            slices,
+        } => {
+            assert_eq!(
+                *images,
+                [t.path("data/vol/a.nii.gz"), t.path("data/vol/b.nii.gz")]
+            );
+            assert_eq!(*masks, [Some(t.path("data/vol/a_mask.nii.gz")), None]);
+            assert_eq!(*axis, sensibench_suite::SliceAxis::Axial);
+            assert_eq!(slices.as_deref(), Some(&[3, 4][..]));
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // Scored against ground truth, the image without a mask is an error at
+    // its `~` (line 16: `    masks: [vol/a_mask.nii.gz, ~]`, `~` at column 32);
+    // a mask list of the wrong length is an error at the list.
+    let e = errors(
+        &t,
+        &mini_with(
+            "models:\n",
+            &dataset.replace("    reference: unperturbed_prediction\n", ""),
+        ),
+    );
+    assert_eq!(
+        e,
+        vec![(
+            16,
+            32,
+            "dataset `vols` is scored against `ground_truth`, so every image needs a mask; \
+             set `reference: unperturbed_prediction` to use images without masks"
+                .to_string()
+        )]
+    );
+    let e = one_error(
+        &t,
+        &mini_with(
+            "models:\n",
+            &dataset.replace("[vol/a_mask.nii.gz, ~]", "[vol/a_mask.nii.gz]"),
+        ),
+    );
+    assert_eq!(
+        e,
+        (
+            16,
+            12,
+            "`masks` lists 1 files but `images` lists 2; give one mask (or ~) per image".into()
+        )
+    );
+    // `axis` is required; a missing volume is located at its list entry
+    // (`    images: [vol/a.nii.gz, vol/c.nii.gz]`: column 28).
+    let e = errors(
+        &t,
+        &mini_with(
+            "models:\n",
+            &dataset
+                .replace("    axis: axial\n", "")
+                .replace("vol/b.nii.gz", "vol/c.nii.gz"),
+        ),
+    );
+    let short: Vec<(usize, usize)> = e.iter().map(|(l, c, _)| (*l, *c)).collect();
+    assert_eq!(short, [(14, 13), (15, 28)], "{e:#?}");
+    assert_eq!(
+        e[0].2,
+        "dataset `vols`: `source: nifti_slices` needs `axis`"
+    );
+    assert!(
+        e[1].2
+            .starts_with("dataset `vols`: `vol/c.nii.gz` not found under the data root")
+    );
+}
