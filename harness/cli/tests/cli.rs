@@ -65,7 +65,7 @@ fn write_mask(path: &Path, w: u32, h: u32, square: (u32, u32, u32)) {
     let img = image::GrayImage::from_fn(w, h, |x, y| {
         image::Luma([u8::from(y >= y0 && y < y0 + n && x >= x0 && x < x0 + n)])
     });
-    img.save(path).unwrap();
+    img.save(path).expect("write a PNG mask");
 }
 
 #[test]
