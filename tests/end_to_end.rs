@@ -53,7 +53,7 @@ fn options(out: &Path) -> RunOptions {
         out: out.to_path_buf(),
         run_id: Some("r1".into()),
         resume: false,
-        threads: 2,
+        threads: 0,
         progress: false,
         git_sha: "test".into(),
     }

@@ -132,8 +132,16 @@ fn dispatch(cli: Cli) -> Result<()> {
                 summary.parts_skipped,
                 summary.seconds
             );
-            for (m, s) in &summary.inference_seconds {
-                eprintln!("  {m}: {s:.2} s inside the model");
+            for t in &summary.model_seconds {
+                let overhead = if t.inference > 0.0 {
+                    format!("{:.1}%", 100.0 * t.pipeline / t.inference)
+                } else {
+                    "n/a".into()
+                };
+                eprintln!(
+                    "  {:<16} {:>6} predictions: {:.2} s in the model, {:.2} s harness pre/post-processing (overhead {overhead})",
+                    t.model, t.predictions, t.inference, t.pipeline
+                );
             }
             let path = sensibench_runner::publish::write_report(&summary.run_dir)?;
             println!("{}", path.display());

@@ -18,7 +18,7 @@ mod run;
 mod time;
 
 pub use manifest::{Manifest, ModelInfo, PerturbationInfo};
-pub use run::{RunOptions, RunSummary, run};
+pub use run::{ModelTiming, RunOptions, RunSummary, run};
 
 use std::path::PathBuf;
 

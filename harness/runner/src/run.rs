@@ -44,8 +44,22 @@ pub struct RunSummary {
     pub rows: usize,
     pub failed_rows: usize,
     pub seconds: f64,
-    /// Seconds spent inside `Model::predict`, per model.
-    pub inference_seconds: Vec<(String, f64)>,
+    /// Per model: seconds inside `Model::predict` (the backend's session
+    /// time for the batches), and seconds of the harness's own work around it
+    /// (pre-processing, batch assembly, output decoding and mapping back).
+    /// Their ratio is the harness overhead on inference.
+    pub model_seconds: Vec<ModelTiming>,
+}
+
+/// Where a model's prediction time went.
+#[derive(Clone, Debug)]
+pub struct ModelTiming {
+    pub model: String,
+    pub predictions: usize,
+    /// Inside `Model::predict`.
+    pub inference: f64,
+    /// In the harness around it: preparing inputs and decoding outputs.
+    pub pipeline: f64,
 }
 
 /// The clean baseline evaluated for every model and dataset.
@@ -56,6 +70,8 @@ struct Loaded {
     info: ModelInfo,
     model: Option<Box<dyn Model>>,
     inference: f64,
+    pipeline: f64,
+    predictions: usize,
 }
 
 fn load_model(
@@ -74,7 +90,11 @@ fn load_model(
     let model: std::result::Result<Box<dyn Model>, String> = match &mp.backend {
         #[cfg(feature = "onnx")]
         BackendPlan::Onnx { path, threads: t } => {
-            let t = if *t > 0 { *t } else { threads };
+            // 0 means "all cores", for the suite's `threads` and for --threads alike
+            let t = [*t, threads]
+                .into_iter()
+                .find(|&t| t > 0)
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
             sensibench_backends::onnx::OnnxModel::load(&mp.name, path, t)
                 .map(|m| Box::new(m) as Box<dyn Model>)
                 .map_err(|e| e.to_string())
@@ -263,6 +283,8 @@ pub fn run(
                 info,
                 model: model.ok(),
                 inference: 0.0,
+                pipeline: 0.0,
+                predictions: 0,
             }
         })
         .collect();
@@ -350,7 +372,7 @@ pub fn run(
         rows: 0,
         failed_rows: 0,
         seconds: 0.0,
-        inference_seconds: Vec::new(),
+        model_seconds: Vec::new(),
     };
     let classes: Vec<u8> = (1..plan.classes.len()).map(|c| c as u8).collect();
 
@@ -428,9 +450,14 @@ pub fn run(
     }
     bar.finish_and_clear();
     summary.seconds = started.elapsed().as_secs_f64();
-    summary.inference_seconds = models
+    summary.model_seconds = models
         .iter()
-        .map(|m| (m.plan.name.clone(), m.inference))
+        .map(|m| ModelTiming {
+            model: m.plan.name.clone(),
+            predictions: m.predictions,
+            inference: m.inference,
+            pipeline: m.pipeline,
+        })
         .collect();
     Ok(summary)
 }
@@ -489,6 +516,18 @@ where
 /// Predicts labels for `images` (with optional references for the null model),
 /// batch by batch; each result is the label map or why it failed.
 fn predict_images(
+    lm: &mut Loaded,
+    items: &[(&Image, Option<&LabelMap>)],
+    on_batch: impl FnMut(usize),
+) -> Vec<std::result::Result<LabelMap, String>> {
+    let (t0, inference0) = (Instant::now(), lm.inference);
+    let out = predict_batches(lm, items, on_batch);
+    lm.pipeline += t0.elapsed().as_secs_f64() - (lm.inference - inference0);
+    lm.predictions += items.len();
+    out
+}
+
+fn predict_batches(
     lm: &mut Loaded,
     items: &[(&Image, Option<&LabelMap>)],
     mut on_batch: impl FnMut(usize),
