@@ -7,6 +7,12 @@ use polars::prelude::*;
 use sensibench_integration::{load, repo_root};
 use sensibench_runner::{RunOptions, run};
 
+/// The two tests share process-wide state (the ONNX Runtime environment, the
+/// plugin table); a run of both at once once failed one model's rows on a
+/// cold start, not reproduced since. Until that is understood they run one
+/// at a time; the failure message prints the failed rows' reasons.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn suite_text(onnx: &Path, extra_model: &str) -> String {
     format!(
         r#"
@@ -80,6 +86,7 @@ fn column_str(df: &DataFrame, name: &str) -> Vec<String> {
 
 #[test]
 fn run_resume_report_and_a_failing_model() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = tempfile::tempdir().expect("tempdir");
     let onnx = repo_root().join("plugins/models/cardiac/unet_plain.onnx");
     assert!(onnx.is_file(), "{} missing", onnx.display());
@@ -185,6 +192,7 @@ fn run_resume_report_and_a_failing_model() {
 
 #[test]
 fn identical_runs_give_identical_values() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = tempfile::tempdir().expect("tempdir");
     let onnx = repo_root().join("plugins/models/cardiac/unet_plain.onnx");
     let suite = tmp.path().join("e2e.yaml");

@@ -53,3 +53,17 @@ pub(crate) fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> R
         source,
     }
 }
+
+/// A name made safe as a file name: anything but ASCII letters, digits, `-`,
+/// `_` and `.` becomes `_`.
+pub(crate) fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}

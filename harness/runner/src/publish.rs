@@ -30,7 +30,7 @@ use sensibench_report::{
 use sensibench_results::{PointStat, RunTables, aggregate_run, sample_scores};
 
 use crate::manifest::{Manifest, PerturbationInfo};
-use crate::{Result, RunError};
+use crate::{Result, RunError, sanitize};
 
 /// Writes `<run_dir>/report/index.html` and returns its path.
 pub fn write_report(run_dir: &Path) -> Result<PathBuf> {
@@ -333,18 +333,6 @@ fn panels(m: &Manifest, t: &RunTables) -> Vec<CurvePanel> {
         }
     }
     out
-}
-
-fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 fn strips(run_dir: &Path, m: &Manifest) -> Result<Vec<Strip>> {

@@ -15,7 +15,7 @@ use sensibench_suite::plan::{BackendPlan, ModelPlan, Plan, Postprocess, Referenc
 
 use crate::manifest::{DatasetInfo, Manifest, ModelInfo, PerturbationInfo};
 use crate::pipeline::{labels_from_output, model_size, prepare_input, prepare_reference};
-use crate::{Result, RunError, datasets::load_samples, io_err, time};
+use crate::{Result, RunError, datasets::load_samples, io_err, sanitize, time};
 
 /// How to run a plan.
 #[derive(Clone, Debug)]
@@ -188,18 +188,6 @@ fn git_sha_or(s: &str) -> String {
     } else {
         s.into()
     }
-}
-
-fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 fn choose_run_dir(plan: &Plan, opts: &RunOptions) -> Result<PathBuf> {
