@@ -30,7 +30,7 @@ help:
 	@echo "make test                 build and run every test (ONNX, native plugin, Chromium included)"
 	@echo "make setup                install ONNX Runtime (PyPI wheel) into .tools/ and Chromium (Debian)"
 	@echo "make lint                 cargo fmt --check and clippy -D warnings"
-	@echo "make bench                criterion benchmarks (perturbations, metrics)"
+	@echo "make bench                criterion benchmarks (perturbations, metrics, harness overhead)"
 	@echo "make models               re-train the reference models (installs torch into .tools/train)"
 
 setup: setup-ort setup-chromium

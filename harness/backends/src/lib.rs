@@ -56,26 +56,39 @@ pub(crate) fn check_output(
     output: &[usize],
     data: &[f32],
 ) -> Result<()> {
-    let fail = |reason: String| {
-        Err(Error::Model {
-            model: model.to_string(),
-            reason,
-        })
-    };
+    check_output_shape(model, input, output)?;
+    check_finite(model, data)
+}
+
+/// Checks that an output of shape `output` fits an input of shape `input`:
+/// `N x K x spatial` with the input's `N` and spatial extents.
+pub(crate) fn check_output_shape(model: &str, input: &[usize], output: &[usize]) -> Result<()> {
     if output.len() != input.len()
         || output.first() != input.first()
         || output.get(2..) != input.get(2..)
     {
-        return fail(format!(
-            "output shape {output:?} does not fit input shape {input:?}: expected N x K x spatial with the input's N and spatial extents"
-        ));
-    }
-    if let Some(i) = data.iter().position(|v| !v.is_finite()) {
-        let bad = data.iter().filter(|v| !v.is_finite()).count();
-        return fail(format!(
-            "output contains {bad} non-finite value(s) (NaN or infinity), the first at flat index {i} ({})",
-            data[i]
-        ));
+        return Err(Error::Model {
+            model: model.to_string(),
+            reason: format!(
+                "output shape {output:?} does not fit input shape {input:?}: expected N x K x spatial with the input's N and spatial extents"
+            ),
+        });
     }
     Ok(())
+}
+
+/// Fails with the count and first position of non-finite values in `data`.
+pub(crate) fn check_finite(model: &str, data: &[f32]) -> Result<()> {
+    match sensibench_core::tensor::first_non_finite(data) {
+        None => Ok(()),
+        Some((i, first)) => {
+            let bad = data.iter().filter(|v| !v.is_finite()).count();
+            Err(Error::Model {
+                model: model.to_string(),
+                reason: format!(
+                    "output contains {bad} non-finite value(s) (NaN or infinity), the first at flat index {i} ({first})"
+                ),
+            })
+        }
+    }
 }

@@ -15,7 +15,7 @@ use ndarray::{ArrayViewD, IxDyn};
 use ort::environment::Environment;
 use ort::session::Session;
 use ort::value::TensorRef;
-use sensibench_core::{Batch, Error, Model, Result, Tensor};
+use sensibench_core::{Batch, Error, Model, Result, Tensor, TensorView};
 
 /// The environment variable naming the ONNX Runtime shared library explicitly.
 pub const ORT_DYLIB_VAR: &str = "ORT_DYLIB_PATH";
@@ -243,6 +243,12 @@ impl OnnxModel {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// The underlying ONNX Runtime session, for measuring it without the
+    /// harness around it (the overhead benchmark).
+    pub fn session_mut(&mut self) -> &mut Session {
+        &mut self.session
+    }
 }
 
 impl Model for OnnxModel {
@@ -251,6 +257,28 @@ impl Model for OnnxModel {
     }
 
     fn predict(&mut self, batch: &Batch<'_>) -> Result<Tensor> {
+        let mut out: Option<(Tensor, bool)> = None;
+        self.predict_view(batch, &mut |view| {
+            let (data, finite) = sensibench_core::tensor::copy_checking_finite(view.data());
+            out = Tensor::new(view.shape().to_vec(), data)
+                .ok()
+                .map(|t| (t, finite));
+        })?;
+        let (tensor, finite) = out.ok_or_else(|| Error::Model {
+            model: self.name.clone(),
+            reason: "no output".into(),
+        })?;
+        if !finite {
+            crate::check_finite(&self.name, tensor.data())?;
+        }
+        Ok(tensor)
+    }
+
+    fn predict_view(
+        &mut self,
+        batch: &Batch<'_>,
+        consume: &mut dyn FnMut(TensorView<'_>),
+    ) -> Result<()> {
         let name = self.name.clone();
         let fail = |what: &str, e: String| Error::Model {
             model: name.clone(),
@@ -271,17 +299,19 @@ impl Model for OnnxModel {
                 format!("the session returned no output `{}`", self.output_name),
             )
         })?;
-        let array = output.try_extract_array::<f32>().map_err(|e| {
+        let (shape, data) = output.try_extract_tensor::<f32>().map_err(|e| {
             fail(
                 &format!("output `{}` is not an f32 tensor", self.output_name),
                 e.to_string(),
             )
         })?;
-        let shape = array.shape().to_vec();
-        let data: Vec<f32> = array.iter().copied().collect();
-        drop(outputs);
-        crate::check_output(&self.name, input.shape(), &shape, &data)?;
-        Tensor::new(shape, data)
+        let shape: Vec<usize> = shape
+            .iter()
+            .map(|&d| usize::try_from(d).unwrap_or(0))
+            .collect();
+        crate::check_output_shape(&self.name, input.shape(), &shape)?;
+        consume(TensorView::new(&shape, data)?);
+        Ok(())
     }
 }
 

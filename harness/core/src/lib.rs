@@ -22,7 +22,7 @@ pub use model::{Batch, Model};
 pub use perturbation::{ParamValue, ParameterInfo, Params, Perturbation, PerturbationEntry};
 pub use registry::{Registry, did_you_mean};
 pub use seed::{SeededRng, derive_seed};
-pub use tensor::Tensor;
+pub use tensor::{Tensor, TensorView};
 
 /// The harness version written into every result row.
 pub const HARNESS_VERSION: &str = env!("CARGO_PKG_VERSION");

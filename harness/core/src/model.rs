@@ -1,6 +1,6 @@
 //! The one trait every model backend implements.
 
-use crate::{Result, Tensor};
+use crate::{Result, Tensor, TensorView};
 
 /// A batch handed to a model: the pre-processed input (`N x C x H x W`, or
 /// `N x C x D x H x W`), and, on the same grid, the reference label maps as
@@ -21,6 +21,21 @@ pub trait Model: Send {
     fn name(&self) -> &str;
     /// Runs the model on one batch.
     fn predict(&mut self, batch: &Batch<'_>) -> Result<Tensor>;
+    /// Runs the model on one batch and hands the output to `consume` as a
+    /// view, without copying it where the backend can (ONNX Runtime's own
+    /// output buffer). The runner predicts this way. Unlike
+    /// [`Model::predict`], the values are not checked for NaN or infinity
+    /// here: the consumer checks what it reads. The shape is checked as in
+    /// `predict`. The default calls `predict`.
+    fn predict_view(
+        &mut self,
+        batch: &Batch<'_>,
+        consume: &mut dyn FnMut(TensorView<'_>),
+    ) -> Result<()> {
+        let output = self.predict(batch)?;
+        consume(output.view());
+        Ok(())
+    }
     /// Whether [`Batch::reference`] must be filled (the null model).
     fn needs_reference(&self) -> bool {
         false

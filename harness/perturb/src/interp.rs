@@ -17,7 +17,28 @@
 use rayon::prelude::*;
 
 /// Work items smaller than this are not split further across threads.
-const MIN_PARALLEL_LEN: usize = 4096;
+const MIN_PARALLEL_LEN: usize = 1 << 15;
+
+/// Calls `f(k, chunk_k)` for every `len`-long chunk of `out`: on this thread
+/// when there are too few chunks to give each worker `min_chunks`, else in
+/// parallel. (Handing a small job to the rayon pool costs a cross-thread
+/// wake-up, which shows when a model's own threads are busy, as in the
+/// runner's pre- and post-processing.)
+fn for_each_chunk<T, F>(out: &mut [T], len: usize, min_chunks: usize, f: F)
+where
+    T: Send,
+    F: Fn(usize, &mut [T]) + Sync + Send,
+{
+    let len = len.max(1);
+    if out.len() <= len * min_chunks {
+        out.chunks_mut(len).enumerate().for_each(|(k, c)| f(k, c));
+    } else {
+        out.par_chunks_mut(len)
+            .enumerate()
+            .with_min_len(min_chunks)
+            .for_each(|(k, c)| f(k, c));
+    }
+}
 
 /// A sparse linear map from `n_in` samples to `n_out` samples:
 /// `out[j] = Σ_{t ∈ starts[j]..starts[j+1]} weights[t] · in[indices[t]]`.
@@ -155,30 +176,30 @@ pub(crate) fn apply_along_axis(
     let mut out = vec![0.0f32; outer * n_out * inner];
     if inner == 1 {
         // Contiguous lines: gather per output sample.
-        out.par_chunks_mut(n_out)
-            .zip(data.par_chunks(n_in))
-            .with_min_len(MIN_PARALLEL_LEN / n_out.max(1) + 1)
-            .for_each(|(dst, src)| {
+        for_each_chunk(
+            &mut out,
+            n_out,
+            MIN_PARALLEL_LEN / n_out.max(1) + 1,
+            |k, dst| {
+                let src = &data[k * n_in..(k + 1) * n_in];
                 for (j, d) in dst.iter_mut().enumerate() {
                     *d = op.taps(j).map(|(i, w)| w * src[i]).sum();
                 }
-            });
+            },
+        );
     } else {
         // Strided lines: each output row/plane is a weighted sum of input
         // rows/planes, which vectorises over the contiguous inner axis.
-        out.par_chunks_mut(inner)
-            .enumerate()
-            .with_min_len(MIN_PARALLEL_LEN / inner + 1)
-            .for_each(|(k, dst)| {
-                let (o, j) = (k / n_out, k % n_out);
-                let base = o * n_in * inner;
-                for (i, w) in op.taps(j) {
-                    let src = &data[base + i * inner..base + (i + 1) * inner];
-                    for (d, s) in dst.iter_mut().zip(src) {
-                        *d += w * s;
-                    }
+        for_each_chunk(&mut out, inner, MIN_PARALLEL_LEN / inner + 1, |k, dst| {
+            let (o, j) = (k / n_out, k % n_out);
+            let base = o * n_in * inner;
+            for (i, w) in op.taps(j) {
+                let src = &data[base + i * inner..base + (i + 1) * inner];
+                for (d, s) in dst.iter_mut().zip(src) {
+                    *d += w * s;
                 }
-            });
+            }
+        });
     }
     (out, out_dims)
 }
@@ -213,21 +234,18 @@ where
     let [_, h, w] = dims;
     let (hmax, wmax) = ((h - 1) as f64, (w - 1) as f64);
     let mut out = vec![T::default(); data.len()];
-    out.par_chunks_mut(w)
-        .enumerate()
-        .with_min_len(MIN_PARALLEL_LEN / w + 1)
-        .for_each(|(row, dst)| {
-            let (z, oy) = (row / h, row % h);
-            let plane = &data[z * h * w..(z + 1) * h * w];
-            for (ox, d) in dst.iter_mut().enumerate() {
-                let (y, x) = map.source(oy as f64, ox as f64);
-                *d = if (0.0..=hmax).contains(&y) && (0.0..=wmax).contains(&x) {
-                    sample(plane, y, x)
-                } else {
-                    fill
-                };
-            }
-        });
+    for_each_chunk(&mut out, w, MIN_PARALLEL_LEN / w + 1, |row, dst| {
+        let (z, oy) = (row / h, row % h);
+        let plane = &data[z * h * w..(z + 1) * h * w];
+        for (ox, d) in dst.iter_mut().enumerate() {
+            let (y, x) = map.source(oy as f64, ox as f64);
+            *d = if (0.0..=hmax).contains(&y) && (0.0..=wmax).contains(&x) {
+                sample(plane, y, x)
+            } else {
+                fill
+            };
+        }
+    });
     out
 }
 
@@ -271,9 +289,9 @@ pub(crate) fn nearest_resize_indices(n_in: usize, n_out: usize) -> Vec<usize> {
 
 /// Applies `f` to every value, in parallel for large arrays.
 pub(crate) fn map_values(data: &mut [f32], f: impl Fn(f32) -> f32 + Sync) {
-    data.par_iter_mut()
-        .with_min_len(MIN_PARALLEL_LEN * 4)
-        .for_each(|v| *v = f(*v));
+    for_each_chunk(data, MIN_PARALLEL_LEN, 4, |_, chunk| {
+        chunk.iter_mut().for_each(|v| *v = f(*v))
+    });
 }
 
 #[cfg(test)]

@@ -81,7 +81,13 @@ pub fn resize_labels(labels: &LabelMap, height: usize, width: usize) -> Result<L
     let src = labels.data();
     let mut data = Vec::with_capacity(d * height * width);
     for z in 0..d {
-        for &y in &rows {
+        for (k, &y) in rows.iter().enumerate() {
+            if k > 0 && rows[k - 1] == y {
+                // the same source row again (upsampling): copy the row just made
+                let start = data.len() - width;
+                data.extend_from_within(start..);
+                continue;
+            }
             let row = &src[(z * h + y) * w..(z * h + y + 1) * w];
             data.extend(cols.iter().map(|&x| row[x]));
         }

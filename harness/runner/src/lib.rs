@@ -12,13 +12,15 @@
 
 mod datasets;
 mod manifest;
-mod pipeline;
+pub mod pipeline;
+mod predict;
 pub mod publish;
 mod run;
 mod time;
 
 pub use manifest::{Manifest, ModelInfo, PerturbationInfo};
-pub use run::{ModelTiming, RunOptions, RunSummary, run};
+pub use predict::{Item, ModelTiming, Predictor};
+pub use run::{RunOptions, RunSummary, run};
 
 use std::path::PathBuf;
 

@@ -3,7 +3,8 @@
 //! labels (argmax, sigmoid + threshold, or labels as given) and map them back
 //! onto the image's own grid.
 
-use sensibench_core::{Error, Grid, Image, LabelMap, Result, Tensor};
+use sensibench_core::tensor::first_non_finite;
+use sensibench_core::{Error, Grid, Image, LabelMap, Result, TensorView};
 use sensibench_perturb::resample::{resize_image, resize_labels};
 use sensibench_suite::plan::{Fit, Normalize, Postprocess, Preprocess};
 
@@ -13,16 +14,17 @@ pub fn normalize(data: &mut [f32], how: &Normalize) {
     match how {
         Normalize::None => {}
         Normalize::ZScore => {
+            // two passes (mean, then squared deviations) accumulated in f64,
+            // eight lanes wide so they vectorise; applied in f32
             let n = data.len() as f64;
-            let mean = data.iter().map(|&v| v as f64).sum::<f64>() / n;
-            let var = data.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+            let mean = lane_sum(data, f64::from) / n;
+            let var = lane_sum(data, |v| (f64::from(v) - mean).powi(2)) / n;
             let std = var.sqrt();
-            for v in data.iter_mut() {
-                *v = if std > 0.0 {
-                    ((*v as f64 - mean) / std) as f32
-                } else {
-                    0.0
-                };
+            if std > 0.0 {
+                let (m, inv) = (mean as f32, (1.0 / std) as f32);
+                data.iter_mut().for_each(|v| *v = (*v - m) * inv);
+            } else {
+                data.fill(0.0);
             }
         }
         Normalize::MinMax => {
@@ -48,6 +50,20 @@ pub fn normalize(data: &mut [f32], how: &Normalize) {
             }
         }
     }
+}
+
+/// `Σ f(v)` over `data` in f64, in eight independent lanes (which lets the
+/// compiler vectorise it without reordering any one lane's additions).
+fn lane_sum(data: &[f32], f: impl Fn(f32) -> f64) -> f64 {
+    let mut lanes = [0.0f64; 8];
+    let chunks = data.chunks_exact(8);
+    let rest: f64 = chunks.remainder().iter().map(|&v| f(v)).sum();
+    for c in chunks {
+        for (l, &v) in lanes.iter_mut().zip(c) {
+            *l += f(v);
+        }
+    }
+    lanes.iter().sum::<f64>() + rest
 }
 
 /// Copies the centre of a `h x w` plane into a `nh x nw` plane (zero-padding
@@ -85,7 +101,11 @@ pub fn prepare_input(image: &Image, pre: &Preprocess) -> Result<Vec<f32>> {
             Ok(v)
         }
         (Some([mh, mw]), Fit::Resize) => {
-            let mut v = resize_image(image, mh, mw)?.into_data();
+            let mut v = if [mh, mw] == [h, w] {
+                image.data().to_vec()
+            } else {
+                resize_image(image, mh, mw)?.into_data()
+            };
             normalize(&mut v, &pre.normalize);
             Ok(v)
         }
@@ -128,7 +148,7 @@ fn check_2d(grid: &Grid) -> Result<()> {
 /// model grid, then maps them back onto `target` (the image's own grid).
 pub fn labels_from_output(
     model: &str,
-    output: &Tensor,
+    output: TensorView<'_>,
     i: usize,
     post: Postprocess,
     pre: &Preprocess,
@@ -146,11 +166,15 @@ pub fn labels_from_output(
     }
     let (k, mh, mw) = (shape[1], shape[2], shape[3]);
     let item = output.item(i);
-    if let Some(pos) = item.iter().position(|v| !v.is_finite()) {
-        return Err(bad(format!(
-            "output of item {i} has a non-finite value ({}) at flat index {pos}",
-            item[pos]
-        )));
+    let non_finite = |values: &[f32], offset: usize| match first_non_finite(values) {
+        Some((pos, v)) => Err(bad(format!(
+            "output of item {i} has a non-finite value ({v}) at flat index {}",
+            offset + pos
+        ))),
+        None => Ok(()),
+    };
+    if post != Postprocess::Argmax {
+        non_finite(item, 0)?;
     }
     let plane = mh * mw;
     let labels: Vec<u8> = match post {
@@ -163,17 +187,23 @@ pub fn labels_from_output(
             if k > 256 {
                 return Err(bad(format!("{k} output channels: at most 256 classes")));
             }
-            (0..plane)
-                .map(|p| {
-                    let mut best = 0usize;
-                    for c in 1..k {
-                        if item[c * plane + p] > item[best * plane + p] {
-                            best = c;
-                        }
-                    }
-                    best as u8
-                })
-                .collect()
+            // channel by channel over contiguous planes; ties go to the
+            // lower class (strict `>`), as numpy's argmax. Each channel is
+            // checked for NaN and infinity just before it is read.
+            non_finite(&item[..plane], 0)?;
+            let mut labels = vec![0u8; plane];
+            let mut best = item[..plane].to_vec();
+            for c in 1..k {
+                let channel = &item[c * plane..(c + 1) * plane];
+                non_finite(channel, c * plane)?;
+                let c = c as u8;
+                for ((l, b), &v) in labels.iter_mut().zip(best.iter_mut()).zip(channel) {
+                    let better = v > *b;
+                    *b = if better { v } else { *b };
+                    *l = if better { c } else { *l };
+                }
+            }
+            labels
         }
         Postprocess::SigmoidThreshold { threshold } => {
             if k != 1 {
@@ -203,8 +233,6 @@ pub fn labels_from_output(
         }
     };
     let (th, tw) = (target.height(), target.width());
-    let model_grid = Grid::new_2d(mh, mw, [1.0, 1.0])?;
-    let on_model = LabelMap::new(model_grid, labels)?;
     let back = match (pre.size, pre.fit) {
         (None, _) => {
             if [mh, mw] != [th, tw] {
@@ -212,7 +240,7 @@ pub fn labels_from_output(
                     "output is {mh}x{mw} but the input was {th}x{tw}"
                 )));
             }
-            on_model.into_data()
+            labels
         }
         (Some(s), _) if s != [mh, mw] => {
             return Err(bad(format!(
@@ -220,8 +248,12 @@ pub fn labels_from_output(
                 s[0], s[1]
             )));
         }
-        (Some(_), Fit::Resize) => resize_labels(&on_model, th, tw)?.into_data(),
-        (Some(_), Fit::Pad) => pad_or_crop(on_model.data(), mh, mw, th, tw),
+        (Some(_), _) if [mh, mw] == [th, tw] => labels,
+        (Some(_), Fit::Resize) => {
+            let on_model = LabelMap::new(Grid::new_2d(mh, mw, [1.0, 1.0])?, labels)?;
+            resize_labels(&on_model, th, tw)?.into_data()
+        }
+        (Some(_), Fit::Pad) => pad_or_crop(&labels, mh, mw, th, tw),
     };
     LabelMap::new(target.clone(), back)
 }
@@ -229,6 +261,7 @@ pub fn labels_from_output(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sensibench_core::Tensor;
 
     #[test]
     fn pad_then_crop_is_identity() {
@@ -275,22 +308,26 @@ mod tests {
         let target = Grid::new_2d(1, 2, [1.0, 1.0]).unwrap();
         // N=1, K=3, 1x2: pixel0 -> class 2, pixel1 -> class 0
         let t = Tensor::new(vec![1, 3, 1, 2], vec![0.1, 0.9, 0.2, 0.0, 0.7, 0.0]).unwrap();
-        let l = labels_from_output("m", &t, 0, Postprocess::Argmax, &pre, &target).unwrap();
+        let l = labels_from_output("m", t.view(), 0, Postprocess::Argmax, &pre, &target).unwrap();
         assert_eq!(l.data(), &[2, 0]);
+        // ties go to the lower class, as numpy.argmax([[0.5, 0.5, 0.1]]) == 0
+        let tie = Tensor::new(vec![1, 3, 1, 2], vec![0.5, 0.1, 0.5, 0.7, 0.1, 0.7]).unwrap();
+        let l = labels_from_output("m", tie.view(), 0, Postprocess::Argmax, &pre, &target).unwrap();
+        assert_eq!(l.data(), &[0, 1]);
         let nan = Tensor::new(vec![1, 1, 1, 2], vec![f32::NAN, 0.0]).unwrap();
-        let e = labels_from_output("m", &nan, 0, Postprocess::Labels, &pre, &target)
+        let e = labels_from_output("m", nan.view(), 0, Postprocess::Labels, &pre, &target)
             .unwrap_err()
             .to_string();
         assert!(e.contains("model `m`") && e.contains("non-finite"), "{e}");
         let wrong = Tensor::new(vec![1, 1, 2, 2], vec![0.0; 4]).unwrap();
-        let e = labels_from_output("m", &wrong, 0, Postprocess::Labels, &pre, &target)
+        let e = labels_from_output("m", wrong.view(), 0, Postprocess::Labels, &pre, &target)
             .unwrap_err()
             .to_string();
         assert!(e.contains("2x2") && e.contains("1x2"), "{e}");
         let sig = Tensor::new(vec![1, 1, 1, 2], vec![-1.0, 1.0]).unwrap();
         let l = labels_from_output(
             "m",
-            &sig,
+            sig.view(),
             0,
             Postprocess::SigmoidThreshold { threshold: 0.5 },
             &pre,

@@ -6,15 +6,15 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use sensibench_core::{
-    Batch, Error, HARNESS_VERSION, Image, LabelMap, Model, Perturbation, PerturbationEntry,
-    Registry, Sample, SeededRng, Tensor, derive_seed,
+    Error, HARNESS_VERSION, Image, LabelMap, Model, Perturbation, PerturbationEntry, Registry,
+    Sample, SeededRng, derive_seed,
 };
 use sensibench_metrics::{SegMetric, score_class};
 use sensibench_results::{ResultRow, Status, part_exists, write_part};
-use sensibench_suite::plan::{BackendPlan, ModelPlan, Plan, Postprocess, ReferenceMode};
+use sensibench_suite::plan::{BackendPlan, ModelPlan, Plan, ReferenceMode};
 
 use crate::manifest::{DatasetInfo, Manifest, ModelInfo, PerturbationInfo};
-use crate::pipeline::{labels_from_output, model_size, prepare_input, prepare_reference};
+use crate::predict::{Item, ModelTiming, Predictor};
 use crate::{Result, RunError, datasets::load_samples, io_err, sanitize, time};
 
 /// How to run a plan.
@@ -51,27 +51,13 @@ pub struct RunSummary {
     pub model_seconds: Vec<ModelTiming>,
 }
 
-/// Where a model's prediction time went.
-#[derive(Clone, Debug)]
-pub struct ModelTiming {
-    pub model: String,
-    pub predictions: usize,
-    /// Inside `Model::predict`.
-    pub inference: f64,
-    /// In the harness around it: preparing inputs and decoding outputs.
-    pub pipeline: f64,
-}
-
 /// The clean baseline evaluated for every model and dataset.
 const BASELINE: &str = "none";
 
 struct Loaded {
     plan: ModelPlan,
     info: ModelInfo,
-    model: Option<Box<dyn Model>>,
-    inference: f64,
-    pipeline: f64,
-    predictions: usize,
+    predictor: Option<Predictor>,
 }
 
 fn load_model(
@@ -218,9 +204,6 @@ fn choose_run_dir(plan: &Plan, opts: &RunOptions) -> Result<PathBuf> {
     Ok(suite_dir.join(id))
 }
 
-/// A model-grid input and, for the null model, its model-grid reference.
-type Prepared = (Vec<f32>, Option<Vec<f32>>);
-
 /// One prediction to make: sample `sample` at point `point_index`.
 struct Cell {
     sample: usize,
@@ -269,10 +252,7 @@ pub fn run(
             Loaded {
                 plan: mp.clone(),
                 info,
-                model: model.ok(),
-                inference: 0.0,
-                pipeline: 0.0,
-                predictions: 0,
+                predictor: model.ok().map(|m| Predictor::new(mp, m)),
             }
         })
         .collect();
@@ -440,11 +420,14 @@ pub fn run(
     summary.seconds = started.elapsed().as_secs_f64();
     summary.model_seconds = models
         .iter()
-        .map(|m| ModelTiming {
-            model: m.plan.name.clone(),
-            predictions: m.predictions,
-            inference: m.inference,
-            pipeline: m.pipeline,
+        .map(|m| {
+            m.predictor
+                .as_ref()
+                .map(|p| p.timing().clone())
+                .unwrap_or_else(|| ModelTiming {
+                    model: m.plan.name.clone(),
+                    ..ModelTiming::default()
+                })
         })
         .collect();
     Ok(summary)
@@ -501,147 +484,24 @@ where
         .collect()
 }
 
-/// Predicts labels for `images` (with optional references for the null model),
+/// Predicts labels for `items` (with optional references for the null model),
 /// batch by batch; each result is the label map or why it failed.
 fn predict_images(
     lm: &mut Loaded,
-    items: &[(&Image, Option<&LabelMap>)],
-    on_batch: impl FnMut(usize),
-) -> Vec<std::result::Result<LabelMap, String>> {
-    let (t0, inference0) = (Instant::now(), lm.inference);
-    let out = predict_batches(lm, items, on_batch);
-    lm.pipeline += t0.elapsed().as_secs_f64() - (lm.inference - inference0);
-    lm.predictions += items.len();
-    out
-}
-
-fn predict_batches(
-    lm: &mut Loaded,
-    items: &[(&Image, Option<&LabelMap>)],
+    items: &[Item<'_>],
     mut on_batch: impl FnMut(usize),
 ) -> Vec<std::result::Result<LabelMap, String>> {
-    let mut out: Vec<std::result::Result<LabelMap, String>> = Vec::with_capacity(items.len());
-    let Some(model) = lm.model.as_mut() else {
-        let reason = format!(
-            "model could not be loaded: {}",
-            lm.info.load_error.clone().unwrap_or_default()
-        );
-        on_batch(items.len());
-        return items.iter().map(|_| Err(reason.clone())).collect();
-    };
-    let pre = &lm.plan.preprocess;
-    let needs_ref = model.needs_reference();
-    let post = if needs_ref {
-        Postprocess::Labels
-    } else {
-        lm.plan.postprocess
-    };
-    for chunk in items.chunks(lm.plan.batch_size.max(1)) {
-        // group consecutive items of the same model-grid size into one tensor
-        let prepared: Vec<std::result::Result<Prepared, String>> = chunk
-            .par_iter()
-            .map(|(img, mask)| {
-                let x = prepare_input(img, pre).map_err(|e| e.to_string())?;
-                let r = match mask {
-                    Some(m) if needs_ref => {
-                        Some(prepare_reference(m, pre).map_err(|e| e.to_string())?)
-                    }
-                    _ => None,
-                };
-                Ok((x, r))
-            })
-            .collect();
-        let sizes: Vec<[usize; 2]> = chunk.iter().map(|(img, _)| model_size(img, pre)).collect();
-        let mut results: Vec<Option<std::result::Result<LabelMap, String>>> =
-            (0..chunk.len()).map(|_| None).collect();
-        let mut i = 0;
-        while i < chunk.len() {
-            let size = sizes[i];
-            let group: Vec<usize> = (i..chunk.len())
-                .take_while(|&j| sizes[j] == size)
-                .filter(|&j| prepared[j].is_ok())
-                .collect();
-            let end = (i..chunk.len()).take_while(|&j| sizes[j] == size).count() + i;
-            for j in i..end {
-                if let Err(e) = &prepared[j] {
-                    results[j] = Some(Err(e.clone()));
-                }
-            }
-            if !group.is_empty() {
-                let [h, w] = size;
-                let mut input = Vec::with_capacity(group.len() * h * w);
-                let mut refs = Vec::new();
-                let mut have_refs = true;
-                for &j in &group {
-                    if let Ok((x, r)) = &prepared[j] {
-                        input.extend_from_slice(x);
-                        match r {
-                            Some(r) => refs.extend_from_slice(r),
-                            None => have_refs = false,
-                        }
-                    }
-                }
-                let tensor = Tensor::new(vec![group.len(), 1, h, w], input);
-                let reference = if have_refs && needs_ref {
-                    Tensor::new(vec![group.len(), 1, h, w], refs).ok()
-                } else {
-                    None
-                };
-                let t0 = Instant::now();
-                let output = tensor.map_err(|e| e.to_string()).and_then(|input| {
-                    let batch = Batch {
-                        input: &input,
-                        reference: reference.as_ref(),
-                    };
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| model.predict(&batch)))
-                        .map_err(|_| format!("model `{}` panicked", lm.plan.name))?
-                        .map_err(|e| e.to_string())
-                });
-                lm.inference += t0.elapsed().as_secs_f64();
-                match output {
-                    Ok(out_t) if out_t.shape().first() == Some(&group.len()) => {
-                        for (gi, &j) in group.iter().enumerate() {
-                            results[j] = Some(
-                                labels_from_output(
-                                    &lm.plan.name,
-                                    &out_t,
-                                    gi,
-                                    post,
-                                    pre,
-                                    chunk[j].0.grid(),
-                                )
-                                .map_err(|e| e.to_string()),
-                            );
-                        }
-                    }
-                    Ok(out_t) => {
-                        let reason = format!(
-                            "model `{}`: output batch of shape {:?} for {} inputs",
-                            lm.plan.name,
-                            out_t.shape(),
-                            group.len()
-                        );
-                        for &j in &group {
-                            results[j] = Some(Err(reason.clone()));
-                        }
-                    }
-                    Err(e) => {
-                        for &j in &group {
-                            results[j] = Some(Err(e.clone()));
-                        }
-                    }
-                }
-            }
-            i = end;
+    match lm.predictor.as_mut() {
+        Some(p) => p.predict_with_progress(items, on_batch),
+        None => {
+            let reason = format!(
+                "model could not be loaded: {}",
+                lm.info.load_error.clone().unwrap_or_default()
+            );
+            on_batch(items.len());
+            items.iter().map(|_| Err(reason.clone())).collect()
         }
-        on_batch(chunk.len());
-        out.extend(
-            results
-                .into_iter()
-                .map(|r| r.unwrap_or_else(|| Err("not predicted".into()))),
-        );
     }
-    out
 }
 
 fn predict_clean(

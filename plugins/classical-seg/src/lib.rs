@@ -214,22 +214,38 @@ struct Candidate {
 impl Candidate {
     fn new(pixels: &[usize], bright: &Mask, h: usize, w: usize) -> Self {
         let n = h * w;
-        let mut core = vec![false; n];
+        // Work in the component's bounding box plus a margin of 3 pixels:
+        // the mask below never leaves the box grown by 1, so the margin
+        // stays background, connected along the crop's border, and hole
+        // filling and dilation give what they give on the whole image.
+        let (mut y0, mut y1, mut x0, mut x1) = (h, 0, w, 0);
         for &p in pixels {
-            core[p] = true;
+            let (y, x) = (p / w, p % w);
+            (y0, y1, x0, x1) = (y0.min(y), y1.max(y), x0.min(x), x1.max(x));
         }
-        let filled = fill_holes(&core, h, w);
-        let grown = dilate(&filled, h, w);
-        let allowed: Mask = (0..n).map(|i| bright[i] || filled[i]).collect();
-        let mask = fill_holes(
-            &grown
-                .iter()
-                .zip(&allowed)
-                .map(|(&g, &a)| g && a)
+        let (y0, x0) = (y0.saturating_sub(3), x0.saturating_sub(3));
+        let (y1, x1) = ((y1 + 3).min(h - 1), (x1 + 3).min(w - 1));
+        let (ch, cw) = (y1 - y0 + 1, x1 - x0 + 1);
+        let crop = |i: usize| (i / cw + y0) * w + i % cw + x0;
+        let mut core = vec![false; ch * cw];
+        for &p in pixels {
+            core[(p / w - y0) * cw + p % w - x0] = true;
+        }
+        let filled = fill_holes(&core, ch, cw);
+        let grown = dilate(&filled, ch, cw);
+        let cropped = fill_holes(
+            &(0..ch * cw)
+                .map(|i| grown[i] && (bright[crop(i)] || filled[i]))
                 .collect::<Mask>(),
-            h,
-            w,
+            ch,
+            cw,
         );
+        let mut mask = vec![false; n];
+        for (i, &m) in cropped.iter().enumerate() {
+            if m {
+                mask[crop(i)] = true;
+            }
+        }
         let idx: Vec<usize> = (0..n).filter(|&i| mask[i]).collect();
         let area = idx.len();
         let (sy, sx) = idx.iter().fold((0.0, 0.0), |(sy, sx), &i| {
@@ -358,36 +374,48 @@ pub fn otsu_threshold(values: &[f32]) -> f32 {
     (best + 1) as f32 / BINS as f32
 }
 
-/// Applies `f` to every in-bounds 3x3 neighbour of pixel `i` (including `i`).
-fn neighbours3x3(i: usize, h: usize, w: usize, mut f: impl FnMut(usize)) {
-    let (y, x) = (i / w, i % w);
-    for ny in y.saturating_sub(1)..=(y + 1).min(h - 1) {
-        for nx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
-            f(ny * w + nx);
+/// The 3x3 neighbourhood reduction of `mask` with `op` (`|` for dilation,
+/// `&` for erosion), over in-bounds neighbours only: separable, a row pass
+/// then a column pass, which is exact for a square element.
+fn reduce3x3(mask: &Mask, h: usize, w: usize, op: fn(bool, bool) -> bool) -> Mask {
+    let mut rows = vec![false; h * w];
+    for (src, dst) in mask.chunks_exact(w).zip(rows.chunks_exact_mut(w)) {
+        for x in 0..w {
+            let mut v = src[x];
+            if x > 0 {
+                v = op(v, src[x - 1]);
+            }
+            if x + 1 < w {
+                v = op(v, src[x + 1]);
+            }
+            dst[x] = v;
         }
     }
+    let mut out = rows.clone();
+    for y in 0..h {
+        let row = &mut out[y * w..(y + 1) * w];
+        if y > 0 {
+            for (o, &a) in row.iter_mut().zip(&rows[(y - 1) * w..y * w]) {
+                *o = op(*o, a);
+            }
+        }
+        if y + 1 < h {
+            for (o, &b) in row.iter_mut().zip(&rows[(y + 1) * w..(y + 2) * w]) {
+                *o = op(*o, b);
+            }
+        }
+    }
+    out
 }
 
 /// Binary dilation with a 3x3 square.
 fn dilate(mask: &Mask, h: usize, w: usize) -> Mask {
-    (0..h * w)
-        .map(|i| {
-            let mut any = false;
-            neighbours3x3(i, h, w, |j| any |= mask[j]);
-            any
-        })
-        .collect()
+    reduce3x3(mask, h, w, |a, b| a | b)
 }
 
 /// Binary erosion with a 3x3 square (pixels outside the image count as set).
 fn erode(mask: &Mask, h: usize, w: usize) -> Mask {
-    (0..h * w)
-        .map(|i| {
-            let mut all = true;
-            neighbours3x3(i, h, w, |j| all &= mask[j]);
-            all
-        })
-        .collect()
+    reduce3x3(mask, h, w, |a, b| a & b)
 }
 
 /// Connected components of the set pixels (4- or 8-connectivity), as pixel lists.
@@ -405,14 +433,20 @@ fn components(mask: &Mask, h: usize, w: usize, eight: bool) -> Vec<Vec<usize>> {
         while let Some(p) = stack.pop() {
             pixels.push(p);
             let (y, x) = (p / w, p % w);
-            neighbours3x3(p, h, w, |q| {
-                let (qy, qx) = (q / w, q % w);
-                let diagonal = qy != y && qx != x;
-                if mask[q] && !seen[q] && (eight || !diagonal) {
-                    seen[q] = true;
-                    stack.push(q);
+            let (y0, y1) = (y.saturating_sub(1), (y + 1).min(h - 1));
+            let (x0, x1) = (x.saturating_sub(1), (x + 1).min(w - 1));
+            for qy in y0..=y1 {
+                for qx in x0..=x1 {
+                    if !eight && qy != y && qx != x {
+                        continue;
+                    }
+                    let q = qy * w + qx;
+                    if mask[q] && !seen[q] {
+                        seen[q] = true;
+                        stack.push(q);
+                    }
                 }
-            });
+            }
         }
         out.push(pixels);
     }

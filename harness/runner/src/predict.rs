@@ -1,0 +1,279 @@
+//! A model with its declared pre- and post-processing: images in, label maps
+//! on the images' own grids out, batch by batch, with the time split between
+//! the model and the harness around it.
+
+use sensibench_core::{Batch, Image, LabelMap, Model, Tensor, TensorView};
+use sensibench_suite::plan::{ModelPlan, Postprocess, Preprocess};
+use std::time::Instant;
+
+use crate::pipeline::{labels_from_output, model_size, prepare_input, prepare_reference};
+
+/// Where a model's prediction time went.
+#[derive(Clone, Debug, Default)]
+pub struct ModelTiming {
+    pub model: String,
+    /// Images predicted.
+    pub predictions: usize,
+    /// Seconds inside `Model::predict` (the backend's session time).
+    pub inference: f64,
+    /// Seconds of the harness's own work around it: pre-processing, batch
+    /// assembly, output decoding and mapping back onto the image grid.
+    pub pipeline: f64,
+}
+
+impl ModelTiming {
+    /// The harness's time as a fraction of the model's (0.05 = 5 %).
+    pub fn overhead(&self) -> f64 {
+        if self.inference > 0.0 {
+            self.pipeline / self.inference
+        } else {
+            0.0
+        }
+    }
+}
+
+/// One image to predict, with the reference the null model returns.
+pub type Item<'a> = (&'a Image, Option<&'a LabelMap>);
+
+/// A loaded model and how its inputs and outputs are processed.
+pub struct Predictor {
+    model: Box<dyn Model>,
+    pre: Preprocess,
+    post: Postprocess,
+    batch_size: usize,
+    timing: ModelTiming,
+}
+
+impl Predictor {
+    /// Wraps `model` with the processing its suite entry declares.
+    pub fn new(plan: &ModelPlan, model: Box<dyn Model>) -> Self {
+        Self::with_processing(
+            &plan.name,
+            model,
+            plan.preprocess.clone(),
+            plan.postprocess,
+            plan.batch_size,
+        )
+    }
+
+    /// Wraps `model` (called `name` in messages) with explicit processing.
+    /// A model that needs the reference (the null model) returns labels.
+    pub fn with_processing(
+        name: &str,
+        model: Box<dyn Model>,
+        pre: Preprocess,
+        post: Postprocess,
+        batch_size: usize,
+    ) -> Self {
+        let post = if model.needs_reference() {
+            Postprocess::Labels
+        } else {
+            post
+        };
+        Predictor {
+            model,
+            pre,
+            post,
+            batch_size: batch_size.max(1),
+            timing: ModelTiming {
+                model: name.to_string(),
+                ..ModelTiming::default()
+            },
+        }
+    }
+
+    /// The model's name in messages and results.
+    pub fn name(&self) -> &str {
+        &self.timing.model
+    }
+
+    /// The time spent so far.
+    pub fn timing(&self) -> &ModelTiming {
+        &self.timing
+    }
+
+    /// Predicts labels for `items`, batch by batch; each result is the label
+    /// map on the item's own grid, or why it failed.
+    pub fn predict(&mut self, items: &[Item<'_>]) -> Vec<Result<LabelMap, String>> {
+        self.predict_with_progress(items, |_| {})
+    }
+
+    /// As [`Predictor::predict`], calling `on_batch(n)` after each batch of `n` items.
+    ///
+    /// Everything runs on the calling thread, one batch after the other:
+    /// the model's own threads have the cores while it runs, and the output
+    /// is decoded where the backend left it ([`Model::predict_view`]), with
+    /// no copy. [`ModelTiming::inference`] is the time until the output is
+    /// handed over; [`ModelTiming::pipeline`] is the rest of the wall time.
+    pub fn predict_with_progress(
+        &mut self,
+        items: &[Item<'_>],
+        mut on_batch: impl FnMut(usize),
+    ) -> Vec<Result<LabelMap, String>> {
+        let started = Instant::now();
+        let mut inference = 0.0;
+        let needs_ref = self.model.needs_reference();
+        let (pre, post) = (&self.pre, self.post);
+        let name = self.timing.model.as_str();
+        let mut results: Vec<Option<Result<LabelMap, String>>> =
+            (0..items.len()).map(|_| None).collect();
+        for (ci, chunk) in items.chunks(self.batch_size).enumerate() {
+            for job in prepare_chunk(ci * self.batch_size, chunk, pre, needs_ref) {
+                let input = match job.input {
+                    Ok(input) => input,
+                    Err(e) => {
+                        for &j in &job.indices {
+                            results[j] = Some(Err(e.clone()));
+                        }
+                        continue;
+                    }
+                };
+                let t0 = Instant::now();
+                let mut handed_over = None;
+                let mut decoded = false;
+                let outcome = run_model(
+                    self.model.as_mut(),
+                    name,
+                    &input,
+                    job.reference.as_ref(),
+                    &mut |out| {
+                        handed_over = Some(t0.elapsed().as_secs_f64());
+                        decoded = true;
+                        for (gi, &j) in job.indices.iter().enumerate() {
+                            results[j] = Some(
+                                labels_from_output(name, out, gi, post, pre, items[j].0.grid())
+                                    .map_err(|e| e.to_string()),
+                            );
+                        }
+                    },
+                );
+                inference += handed_over.unwrap_or_else(|| t0.elapsed().as_secs_f64());
+                let failure = match outcome {
+                    Err(e) => Some(e),
+                    Ok(()) if !decoded => Some(format!("model `{name}` returned no output")),
+                    Ok(()) => None,
+                };
+                if let Some(e) = failure {
+                    for &j in &job.indices {
+                        results[j] = Some(Err(e.clone()));
+                    }
+                }
+            }
+            on_batch(chunk.len());
+        }
+        self.timing.inference += inference;
+        self.timing.pipeline += started.elapsed().as_secs_f64() - inference;
+        self.timing.predictions += items.len();
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err("not predicted".into())))
+            .collect()
+    }
+}
+
+/// Items bound for one model call: their indices, the assembled input (or
+/// why it could not be prepared), and for the null model the reference.
+struct Job {
+    indices: Vec<usize>,
+    input: Result<Tensor, String>,
+    reference: Option<Tensor>,
+}
+
+/// Items of one model-grid size being assembled into one call.
+struct Open {
+    size: [usize; 2],
+    indices: Vec<usize>,
+    input: Vec<f32>,
+    /// `None` once an item comes without a reference.
+    refs: Option<Vec<f32>>,
+}
+
+impl Open {
+    fn into_job(self) -> Job {
+        let [h, w] = self.size;
+        let n = self.indices.len();
+        Job {
+            indices: self.indices,
+            input: Tensor::new(vec![n, 1, h, w], self.input).map_err(|e| e.to_string()),
+            reference: self
+                .refs
+                .and_then(|r| Tensor::new(vec![n, 1, h, w], r).ok()),
+        }
+    }
+}
+
+/// Prepares one batch (items `first..first + chunk.len()`): items of the same
+/// model-grid size go to the model as one tensor, so a batch whose images
+/// differ in size becomes several calls; an item that cannot be prepared is a
+/// job of its own that carries the reason.
+fn prepare_chunk(first: usize, chunk: &[Item<'_>], pre: &Preprocess, needs_ref: bool) -> Vec<Job> {
+    let mut jobs: Vec<Job> = Vec::new();
+    let mut open: Option<Open> = None;
+    for (k, (img, mask)) in chunk.iter().enumerate() {
+        let index = first + k;
+        let prepared = prepare_input(img, pre).and_then(|x| match mask {
+            Some(m) if needs_ref => prepare_reference(m, pre).map(|r| (x, Some(r))),
+            _ => Ok((x, None)),
+        });
+        let (x, r) = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                jobs.push(Job {
+                    indices: vec![index],
+                    input: Err(e.to_string()),
+                    reference: None,
+                });
+                continue;
+            }
+        };
+        let size = model_size(img, pre);
+        if let Some(o) = open.take_if(|o| o.size != size) {
+            jobs.push(o.into_job());
+        }
+        let o = open.get_or_insert_with(|| Open {
+            size,
+            indices: Vec::new(),
+            input: Vec::with_capacity(chunk.len() * x.len()),
+            refs: Some(Vec::new()),
+        });
+        o.indices.push(index);
+        o.input.extend_from_slice(&x);
+        match (r, o.refs.as_mut()) {
+            (Some(r), Some(refs)) => refs.extend_from_slice(&r),
+            _ => o.refs = None,
+        }
+    }
+    jobs.extend(open.map(Open::into_job));
+    jobs
+}
+
+/// One model call, its output handed to `consume` when its batch size is
+/// right; a panic is caught as the model's failure.
+fn run_model(
+    model: &mut dyn Model,
+    name: &str,
+    input: &Tensor,
+    reference: Option<&Tensor>,
+    consume: &mut dyn FnMut(TensorView<'_>),
+) -> Result<(), String> {
+    let batch = Batch { input, reference };
+    let n = input.shape()[0];
+    let mut wrong = None;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        model.predict_view(&batch, &mut |out| {
+            if out.shape().first() == Some(&n) {
+                consume(out);
+            } else {
+                wrong = Some(out.shape().to_vec());
+            }
+        })
+    }))
+    .map_err(|_| format!("model `{name}` panicked"))?
+    .map_err(|e| e.to_string())?;
+    match wrong {
+        Some(shape) => Err(format!(
+            "model `{name}`: output batch of shape {shape:?} for {n} inputs"
+        )),
+        None => Ok(()),
+    }
+}
