@@ -277,3 +277,111 @@ fn run_model(
         None => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sensibench_core::{Error, Grid};
+    use sensibench_suite::plan::{Fit, Normalize};
+
+    /// Returns each input pixel as a label, and records the batch shapes.
+    struct Echo {
+        calls: std::sync::Arc<std::sync::Mutex<Vec<Vec<usize>>>>,
+        fail_on_size: Option<usize>,
+    }
+
+    impl Model for Echo {
+        fn name(&self) -> &str {
+            "echo"
+        }
+        fn predict(&mut self, batch: &Batch<'_>) -> sensibench_core::Result<Tensor> {
+            let shape = batch.input.shape().to_vec();
+            self.calls.lock().unwrap().push(shape.clone());
+            if Some(shape[2]) == self.fail_on_size {
+                return Err(Error::Model {
+                    model: "echo".into(),
+                    reason: "refuses this size".into(),
+                });
+            }
+            Ok(batch.input.clone())
+        }
+    }
+
+    fn image(h: usize, w: usize, value: f32) -> Image {
+        Image::new(Grid::new_2d(h, w, [1.0, 1.0]).unwrap(), vec![value; h * w]).unwrap()
+    }
+
+    fn predictor(fail_on_size: Option<usize>) -> (Predictor, Echo) {
+        let calls = std::sync::Arc::default();
+        let echo = Echo {
+            calls: std::sync::Arc::clone(&calls),
+            fail_on_size,
+        };
+        let pre = Preprocess {
+            size: None,
+            fit: Fit::Pad,
+            normalize: Normalize::None,
+        };
+        let p = Predictor::with_processing(
+            "echo",
+            Box::new(Echo {
+                calls,
+                fail_on_size,
+            }),
+            pre,
+            Postprocess::Labels,
+            3,
+        );
+        (p, echo)
+    }
+
+    #[test]
+    fn batches_split_by_size_and_keep_the_order() {
+        // sizes 4 4 6 | 4 6 6 | 4 (batches of 3), plus a 3D volume that
+        // cannot be prepared
+        let volume = Image::new(Grid::new_3d([2, 4, 4], [1.0; 3]).unwrap(), vec![9.0; 32]).unwrap();
+        let imgs = [
+            image(4, 4, 1.0),
+            image(4, 4, 2.0),
+            image(6, 6, 3.0),
+            image(4, 4, 4.0),
+            volume,
+            image(6, 6, 6.0),
+            image(4, 4, 7.0),
+        ];
+        let items: Vec<Item<'_>> = imgs.iter().map(|i| (i, None)).collect();
+        let (mut p, echo) = predictor(None);
+        let mut batches = Vec::new();
+        let out = p.predict_with_progress(&items, |n| batches.push(n));
+        assert_eq!(batches, vec![3, 3, 1]);
+        let calls = echo.calls.lock().unwrap().clone();
+        let shapes: Vec<[usize; 2]> = calls.iter().map(|s| [s[0], s[2]]).collect();
+        // batch 1: [4, 4] then [6]; batch 2: [4], (volume fails), [6]; batch 3: [4]
+        assert_eq!(shapes, vec![[2, 4], [1, 6], [1, 4], [1, 6], [1, 4]]);
+        for (k, r) in out.iter().enumerate() {
+            if k == 4 {
+                let e = r.as_ref().unwrap_err();
+                assert!(e.contains("2D models need 2D images"), "{e}");
+            } else {
+                let l = r.as_ref().unwrap();
+                let want = (k + 1) as u8;
+                assert_eq!(l.grid(), imgs[k].grid());
+                assert!(l.data().iter().all(|&v| v == want), "item {k}");
+            }
+        }
+        let t = p.timing();
+        assert_eq!(t.predictions, 7);
+        assert!(t.inference >= 0.0 && t.pipeline >= 0.0);
+    }
+
+    #[test]
+    fn a_failing_call_fails_only_its_items() {
+        let imgs = [image(4, 4, 1.0), image(6, 6, 2.0), image(4, 4, 3.0)];
+        let items: Vec<Item<'_>> = imgs.iter().map(|i| (i, None)).collect();
+        let (mut p, _) = predictor(Some(6));
+        let out = p.predict(&items);
+        assert_eq!(out[0].as_ref().unwrap().data()[0], 1);
+        assert!(out[1].as_ref().unwrap_err().contains("refuses this size"));
+        assert_eq!(out[2].as_ref().unwrap().data()[0], 3);
+    }
+}
