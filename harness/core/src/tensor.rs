@@ -12,14 +12,7 @@ pub struct Tensor {
 impl Tensor {
     /// Wraps `data`; its length must equal the product of `shape`.
     pub fn new(shape: Vec<usize>, data: Vec<f32>) -> Result<Self> {
-        let n: usize = shape.iter().product();
-        if n != data.len() {
-            return Err(Error::Shape {
-                what: "tensor data length".into(),
-                expected: format!("{n} for shape {shape:?}"),
-                found: data.len().to_string(),
-            });
-        }
+        check_len(&shape, data.len())?;
         Ok(Tensor { shape, data })
     }
     pub fn zeros(shape: Vec<usize>) -> Self {
@@ -58,6 +51,19 @@ impl Tensor {
     }
 }
 
+/// Fails unless `len` is the product of `shape`.
+fn check_len(shape: &[usize], len: usize) -> Result<()> {
+    let n: usize = shape.iter().product();
+    if n != len {
+        return Err(Error::Shape {
+            what: "tensor data length".into(),
+            expected: format!("{n} for shape {shape:?}"),
+            found: len.to_string(),
+        });
+    }
+    Ok(())
+}
+
 /// A borrowed dense `f32` tensor (row-major), e.g. a model output still in
 /// the backend's own memory. Built by [`TensorView::new`], which checks the
 /// length against the shape.
@@ -70,14 +76,7 @@ pub struct TensorView<'a> {
 impl<'a> TensorView<'a> {
     /// Views `data`; its length must equal the product of `shape`.
     pub fn new(shape: &'a [usize], data: &'a [f32]) -> Result<Self> {
-        let n: usize = shape.iter().product();
-        if n != data.len() {
-            return Err(Error::Shape {
-                what: "tensor data length".into(),
-                expected: format!("{n} for shape {shape:?}"),
-                found: data.len().to_string(),
-            });
-        }
+        check_len(shape, data.len())?;
         Ok(TensorView { shape, data })
     }
     pub fn shape(&self) -> &'a [usize] {

@@ -286,7 +286,7 @@ mod tests {
 
     /// Returns each input pixel as a label, and records the batch shapes.
     struct Echo {
-        calls: std::sync::Arc<std::sync::Mutex<Vec<Vec<usize>>>>,
+        calls: Calls,
         fail_on_size: Option<usize>,
     }
 
@@ -311,28 +311,22 @@ mod tests {
         Image::new(Grid::new_2d(h, w, [1.0, 1.0]).unwrap(), vec![value; h * w]).unwrap()
     }
 
-    fn predictor(fail_on_size: Option<usize>) -> (Predictor, Echo) {
-        let calls = std::sync::Arc::default();
-        let echo = Echo {
-            calls: std::sync::Arc::clone(&calls),
-            fail_on_size,
-        };
+    type Calls = std::sync::Arc<std::sync::Mutex<Vec<Vec<usize>>>>;
+
+    /// A predictor around [`Echo`] (batches of 3) and the calls it records.
+    fn predictor(fail_on_size: Option<usize>) -> (Predictor, Calls) {
+        let calls = Calls::default();
         let pre = Preprocess {
             size: None,
             fit: Fit::Pad,
             normalize: Normalize::None,
         };
-        let p = Predictor::with_processing(
-            "echo",
-            Box::new(Echo {
-                calls,
-                fail_on_size,
-            }),
-            pre,
-            Postprocess::Labels,
-            3,
-        );
-        (p, echo)
+        let echo = Echo {
+            calls: Calls::clone(&calls),
+            fail_on_size,
+        };
+        let p = Predictor::with_processing("echo", Box::new(echo), pre, Postprocess::Labels, 3);
+        (p, calls)
     }
 
     #[test]
@@ -350,11 +344,11 @@ mod tests {
             image(4, 4, 7.0),
         ];
         let items: Vec<Item<'_>> = imgs.iter().map(|i| (i, None)).collect();
-        let (mut p, echo) = predictor(None);
+        let (mut p, calls) = predictor(None);
         let mut batches = Vec::new();
         let out = p.predict_with_progress(&items, |n| batches.push(n));
         assert_eq!(batches, vec![3, 3, 1]);
-        let calls = echo.calls.lock().unwrap().clone();
+        let calls = calls.lock().unwrap().clone();
         let shapes: Vec<[usize; 2]> = calls.iter().map(|s| [s[0], s[2]]).collect();
         // batch 1: [4, 4] then [6]; batch 2: [4], (volume fails), [6]; batch 3: [4]
         assert_eq!(shapes, vec![[2, 4], [1, 6], [1, 4], [1, 6], [1, 4]]);
