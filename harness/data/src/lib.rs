@@ -2,6 +2,9 @@
 //!
 //! * [`phantom::CardiacPhantom`]: the deterministic synthetic cardiac
 //!   short-axis MR phantom (the embedded default data).
+//! * [`ct_phantom::CtPhantom`]: the deterministic synthetic abdominal CT
+//!   phantom at L3 (Hounsfield units, skeletal-muscle mask, simulated observers).
+//! * [`label_ops`]: slices containing a label, merging / renumbering label ids.
 //! * [`raster`]: PNG/JPEG images, PNG label maps.
 //! * [`nifti_io`]: NIfTI-1 volumes, saving, slicing along an axis.
 //! * [`dicom_io`]: single-frame uncompressed DICOM.
@@ -13,15 +16,19 @@
 
 #![warn(missing_docs)]
 
+pub mod ct_phantom;
 pub mod datasets;
 pub mod dicom_io;
+pub mod label_ops;
 pub mod nifti_io;
 pub mod npy;
 pub mod phantom;
 pub mod raster;
 
+pub use ct_phantom::CtPhantom;
 pub use datasets::{DicomFolderDataset, ImageFolderDataset, NiftiSliceDataset, file_stem};
 pub use dicom_io::{dicom_slice_location, load_dicom};
+pub use label_ops::{remap_labels, slices_containing_label};
 pub use nifti_io::{
     SliceAxis, load_nifti_image, load_nifti_labels, save_nifti_image, save_nifti_labels,
     slice_image, slice_labels,

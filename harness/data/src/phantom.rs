@@ -119,7 +119,7 @@ impl Tissue {
 
 /// An ellipse given by centre, semi-axes and rotation.
 #[derive(Clone, Copy, Debug)]
-struct Ellipse {
+pub(crate) struct Ellipse {
     cx: f64,
     cy: f64,
     cos: f64,
@@ -129,7 +129,7 @@ struct Ellipse {
 }
 
 impl Ellipse {
-    fn new(cx: f64, cy: f64, a: f64, b: f64, angle: f64) -> Self {
+    pub(crate) fn new(cx: f64, cy: f64, a: f64, b: f64, angle: f64) -> Self {
         Ellipse {
             cx,
             cy,
@@ -141,7 +141,7 @@ impl Ellipse {
     }
     /// `(u/a)² + (v/b)²` in the ellipse's frame: < 1 inside.
     #[inline]
-    fn q(&self, x: f64, y: f64) -> f64 {
+    pub(crate) fn q(&self, x: f64, y: f64) -> f64 {
         let dx = x - self.cx;
         let dy = y - self.cy;
         let u = dx * self.cos + dy * self.sin;
@@ -149,7 +149,7 @@ impl Ellipse {
         u * u * self.inv_a2 + v * v * self.inv_b2
     }
     #[inline]
-    fn contains(&self, x: f64, y: f64) -> bool {
+    pub(crate) fn contains(&self, x: f64, y: f64) -> bool {
         self.q(x, y) < 1.0
     }
 }
@@ -584,13 +584,13 @@ impl<'a> SliceGeom<'a> {
 /// A smooth random field on `[0, size)²`: Gaussian values on a `(cells+1)²`
 /// lattice, interpolated with smoothstep weights; zero-mean, unit-variance at
 /// the lattice points.
-struct SmoothField {
+pub(crate) struct SmoothField {
     cells: usize,
     values: Vec<f64>,
 }
 
 impl SmoothField {
-    fn new(rng: &mut SeededRng, cells: usize) -> Self {
+    pub(crate) fn new(rng: &mut SeededRng, cells: usize) -> Self {
         let n = (cells + 1) * (cells + 1);
         SmoothField {
             cells,
@@ -599,7 +599,7 @@ impl SmoothField {
     }
     /// Value at fractional position `(fy, fx)` in `[0, 1]²`.
     #[inline]
-    fn at(&self, fy: f64, fx: f64) -> f64 {
+    pub(crate) fn at(&self, fy: f64, fx: f64) -> f64 {
         let c = self.cells as f64;
         let gy = (fy * c).clamp(0.0, c - 1e-9);
         let gx = (fx * c).clamp(0.0, c - 1e-9);
