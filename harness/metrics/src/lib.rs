@@ -8,14 +8,25 @@
 //!   documentation states every formula and the rules for empty masks.
 //! - [`stats`]: mean / sample std ignoring NaN, percentile bootstrap.
 //! - [`robustness`]: normalised AUC, worst point, ROOD-MRI's OA and Deg.
+//! - [`clinical`]: area (cm²; cm³ in 3D) and mean intensity (HU) of a class
+//!   ([`ClinicalMeasure`]).
+//! - [`agreement`]: Bland–Altman statistics, pairwise inter-observer scores
+//!   and the human band, t-based confidence intervals across folds.
+//! - [`dist`]: Student-t CDF and quantile, normal quantile.
 
 // Tests may unwrap: a panic there is a test failure with a backtrace.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod agreement;
+pub mod clinical;
+pub mod dist;
 pub mod edt;
 pub mod robustness;
 pub mod seg;
 pub mod stats;
 
+pub use agreement::{Band, BlandAltman, band_from_scores, bland_altman, fold_ci, pairwise_scores};
+pub use clinical::{ClinicalMeasure, area_cm2, mean_intensity, mean_intensity_in_range};
+pub use dist::{student_t_cdf, student_t_quantile};
 pub use edt::edt_squared;
 pub use seg::{SegMetric, score_all_classes, score_class};
