@@ -13,6 +13,12 @@ TOOLS     := $(CURDIR)/.tools
 ORT_VENV  := $(TOOLS)/ort
 ORT_STAMP := $(ORT_VENV)/.installed-1.31.1
 TRAIN_VENV := $(TOOLS)/train
+# libtorch for the TorchScript backend (tch 0.26 needs PyTorch 2.13.0): the
+# `torch` wheel from PyPI, only its files (no `import torch`: the CUDA
+# libraries it would pull are not needed on the CPU). ~1.3 GB, < 1 min.
+TORCH_VENV  := $(TOOLS)/torch
+TORCH_STAMP := $(TORCH_VENV)/.installed-2.13.0
+export LIBTORCH := $(TORCH_VENV)/site/torch
 CARGO     ?= cargo
 # The profile `make suite` builds with (see Cargo.toml: our code optimised,
 # dependencies lightly, so a first build stays short).
@@ -23,17 +29,18 @@ ARGS      ?=
 ORT_LIB = $(firstword $(wildcard $(ORT_VENV)/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.*))
 RUN_ENV = ORT_DYLIB_PATH="$(ORT_LIB)"
 
-.PHONY: help setup setup-ort setup-chromium build suite test lint fmt bench models clean-results
+.PHONY: help setup setup-ort setup-torch setup-chromium build suite test lint fmt bench bench-tch models clean-results
 
 help:
 	@echo "make suite NAME=cardiac   run a suite (suites/NAME.yaml) and print the report path"
 	@echo "make test                 build and run every test (ONNX, native plugin, Chromium included)"
-	@echo "make setup                install ONNX Runtime (PyPI wheel) into .tools/ and Chromium (Debian)"
+	@echo "make setup                install ONNX Runtime and libtorch (PyPI wheels) into .tools/, Chromium (Debian)"
 	@echo "make lint                 cargo fmt --check and clippy -D warnings"
 	@echo "make bench                criterion benchmarks (perturbations, metrics, harness overhead)"
-	@echo "make models               re-train the reference models (installs torch into .tools/train)"
+	@echo "make models               re-train the reference models and pretraining sources (torch into .tools/train)"
+	@echo "make bench-tch            TorchScript backend vs PyTorch: training step and inference batch, side by side"
 
-setup: setup-ort setup-chromium
+setup: setup-ort setup-torch setup-chromium
 
 setup-ort: $(ORT_STAMP)
 
@@ -45,6 +52,19 @@ $(ORT_STAMP):
 	@ls "$(ORT_VENV)"/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.* >/dev/null
 	touch "$@"
 
+setup-torch: $(TORCH_STAMP)
+
+# The wheel's libtorch_cpu.so needs libcudart/libcupti even on the CPU (it is
+# one build for both): hence the two small nvidia wheels, nothing else.
+$(TORCH_STAMP):
+	@echo "==> installing libtorch 2.13.0 (the torch wheel from PyPI) into $(TORCH_VENV)"
+	rm -rf "$(TORCH_VENV)"
+	$(PYTHON) -m venv "$(TORCH_VENV)"
+	"$(TORCH_VENV)/bin/pip" install --quiet --disable-pip-version-check --no-deps --target "$(TORCH_VENV)/site" \
+	  "torch==2.13.0" "nvidia-cuda-runtime==13.0.96" "nvidia-cuda-cupti==13.0.85"
+	@test -f "$(LIBTORCH)/lib/libtorch_cpu.so" || { echo "libtorch not found under $(LIBTORCH)"; exit 1; }
+	touch "$@"
+
 # Headless Chromium renders the HTML report in a test.
 setup-chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -52,11 +72,11 @@ setup-chromium:
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-build: setup-ort
-	$(CARGO) build --workspace
+build: setup-ort setup-torch
+	$(CARGO) build --workspace --features sensibench-cli/torch
 
-suite: setup-ort
-	$(CARGO) build --profile $(PROFILE) -p sensibench-cli -p sensibench-classical-seg
+suite: setup-ort setup-torch
+	$(CARGO) build --profile $(PROFILE) -p sensibench-cli -p sensibench-classical-seg --features sensibench-cli/torch
 	$(RUN_ENV) SENSIBENCH_PLUGIN_PATH="$(CURDIR)/target/$(PROFILE)" \
 	  "$(CURDIR)/target/$(PROFILE)/sensibench" run "suites/$(NAME).yaml" $(ARGS)
 
@@ -64,23 +84,30 @@ suite: setup-ort
 # workspace first, then test it.
 test: setup
 	$(CARGO) fmt --all -- --check
-	$(CARGO) build --workspace --all-targets
-	$(RUN_ENV) SENSIBENCH_PLUGIN_PATH="$(CURDIR)/target/debug" $(CARGO) test --workspace
+	$(CARGO) build --workspace --all-targets --all-features
+	$(RUN_ENV) SENSIBENCH_PLUGIN_PATH="$(CURDIR)/target/debug" $(CARGO) test --workspace --all-features
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all
 
-bench: setup-ort
-	$(RUN_ENV) $(CARGO) bench --workspace $(ARGS)
+bench: setup-ort setup-torch
+	$(RUN_ENV) $(CARGO) bench --workspace --all-features $(ARGS)
+
+# needs the training venv of `make models` for the PyTorch side
+bench-tch: setup-ort setup-torch
+	$(RUN_ENV) $(CARGO) bench -p sensibench-backends-tch --bench tch_vs_pytorch
 
 models:
 	$(PYTHON) -m venv "$(TRAIN_VENV)"
-	"$(TRAIN_VENV)/bin/pip" install --quiet -r plugins/models/cardiac/requirements.txt
+	"$(TRAIN_VENV)/bin/pip" install --quiet -r plugins/models/cardiac/requirements.txt \
+	  -r plugins/models/muscle/requirements.txt
 	PYTHON="$(TRAIN_VENV)/bin/python" bash plugins/models/cardiac/make_models.sh
+	PYTHON="$(TRAIN_VENV)/bin/python" ORT_PYTHON="$(ORT_VENV)/bin/python" \
+	  sh plugins/models/muscle/make_sources.sh
 
 clean-results:
 	rm -rf results/*/

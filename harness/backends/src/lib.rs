@@ -62,7 +62,7 @@ pub(crate) fn check_output(
 
 /// Checks that an output of shape `output` fits an input of shape `input`:
 /// `N x K x spatial` with the input's `N` and spatial extents.
-pub(crate) fn check_output_shape(model: &str, input: &[usize], output: &[usize]) -> Result<()> {
+pub fn check_output_shape(model: &str, input: &[usize], output: &[usize]) -> Result<()> {
     if output.len() != input.len()
         || output.first() != input.first()
         || output.get(2..) != input.get(2..)
@@ -78,7 +78,7 @@ pub(crate) fn check_output_shape(model: &str, input: &[usize], output: &[usize])
 }
 
 /// Fails with the count and first position of non-finite values in `data`.
-pub(crate) fn check_finite(model: &str, data: &[f32]) -> Result<()> {
+pub fn check_finite(model: &str, data: &[f32]) -> Result<()> {
     match sensibench_core::tensor::first_non_finite(data) {
         None => Ok(()),
         Some((i, first)) => {

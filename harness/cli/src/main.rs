@@ -224,6 +224,12 @@ fn list(suites: &Path) -> Result<()> {
         };
         println!("  {:<16} {unit:<3} {dir:<17} {}", m.name(), m.summary());
     }
+    println!(
+        "\nClinical measures (`measures:` of an efficiency study; Bland-Altman vs the reference):"
+    );
+    for m in sensibench_metrics::ClinicalMeasure::ALL {
+        println!("  {:<16} {:<3} {}", m.name(), m.unit(), m.summary());
+    }
     println!("\nBackends:");
     #[cfg(feature = "onnx")]
     println!(
@@ -231,6 +237,14 @@ fn list(suites: &Path) -> Result<()> {
     );
     #[cfg(not(feature = "onnx"))]
     println!("  onnx             (not built: enable the `onnx` feature)");
+    #[cfg(feature = "torch")]
+    println!(
+        "  torchscript      TorchScript through `tch` 0.26 / libtorch 2.13 (the torch==2.13.0 wheel: `make setup`); also fine-tunes `efficiency:` sources"
+    );
+    #[cfg(not(feature = "torch"))]
+    println!(
+        "  torchscript      (not built: enable the `torch` feature with LIBTORCH set, as `make suite` does)"
+    );
     println!("  native           cdylib plugins through the versioned C ABI of plugins/sdk");
     println!("  null             returns the reference: measures the harness's own overhead");
     println!("\nSuites in {}:", suites.display());

@@ -10,7 +10,10 @@
 //! * [`write_report`] writes it to `dir/index.html`;
 //! * [`overlay_png`] draws a label map over a grey image and encodes it as PNG,
 //!   [`to_base64`] encodes those bytes for a [`Frame`];
-//! * [`svg`] holds the chart code (nice ticks, log-axis detection, line charts).
+//! * [`svg`] holds the chart code (nice ticks, log-axis detection, line charts,
+//!   data-efficiency charts);
+//! * [`smallest_n_reaching`] is the rule of the data-efficiency table (the
+//!   smallest number of training images whose score reaches the human band).
 //!
 //! Every user-provided string is escaped: the templates are rendered with
 //! minijinja's HTML auto-escaping, and the SVG writer escapes the text it emits
@@ -22,9 +25,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod efficiency;
 mod overlay;
 pub mod svg;
 mod view;
+
+pub use efficiency::smallest_n_reaching;
 
 pub use overlay::{
     DEFAULT_LABEL_PALETTE, OVERLAY_ALPHA, OVERLAY_CONTOUR_ALPHA, overlay_png, to_base64,
@@ -56,6 +62,13 @@ pub struct ReportData {
     pub ci_label: String,
     /// The leaderboard table.
     pub leaderboard: Leaderboard,
+    /// Data-efficiency charts (score against the number of training images,
+    /// one line per pretraining source). When not empty, a "Data efficiency"
+    /// section is shown before the robustness curves, primary-metric panels
+    /// first (otherwise in the given order). Absent in older runs: defaults
+    /// to empty.
+    #[serde(default)]
+    pub efficiency: Vec<EfficiencyPanel>,
     /// The curve charts, in the order they should appear. Panels are grouped
     /// by `perturbation` (in order of first appearance).
     pub panels: Vec<CurvePanel>,
@@ -162,6 +175,81 @@ pub struct CurvePoint {
     /// Number of samples whose score was undefined (excluded from the mean);
     /// when non-zero the marker is drawn hollow.
     pub n_undefined: usize,
+}
+
+/// One data-efficiency chart: a metric of one class against the number of
+/// training images `n` (log axis), one line per pretraining source, with the
+/// human inter-observer band when declared.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EfficiencyPanel {
+    /// The dataset evaluated on, e.g. `phantom` or `ct-l3`.
+    pub dataset: String,
+    /// The metric, e.g. `Dice`.
+    pub metric: String,
+    /// The metric's unit (may be empty), e.g. `mm` or `cm²`.
+    pub metric_unit: String,
+    /// The class (label name) the metric is for, e.g. `muscle`; empty for a
+    /// whole-image metric.
+    pub class: String,
+    /// Whether a higher metric is better: decides the rule of
+    /// [`smallest_n_reaching`] and the arrow in the caption.
+    pub higher_is_better: bool,
+    /// `true` for the suite's primary metric: such panels are shown first.
+    pub primary: bool,
+    /// One curve per pretraining source.
+    pub curves: Vec<EfficiencyCurve>,
+    /// The human inter-observer level; `None`: no table, and the chart says
+    /// "no human reference declared".
+    pub band: Option<HumanBand>,
+    /// How the `[lo, hi]` interval of every [`EfficiencyPoint`] was computed,
+    /// e.g. `95% t-interval across 4 folds`; empty means "interval as supplied".
+    pub ci_label: String,
+}
+
+/// One pretraining source's line in an [`EfficiencyPanel`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EfficiencyCurve {
+    /// The pretraining source's name, e.g. `random` or `mednist`. Its colour
+    /// and marker are the same in every data-efficiency chart, and the same
+    /// as the leaderboard row of that name, if any.
+    pub source: String,
+    /// The points; drawn in increasing `n` whatever their order here.
+    pub points: Vec<EfficiencyPoint>,
+}
+
+/// One point of an [`EfficiencyCurve`]: the score after fine-tuning on `n`
+/// training images.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EfficiencyPoint {
+    /// The number of training images (the "all images" point is simply its
+    /// count). Points with `n = 0` cannot be placed on the log axis and are
+    /// not drawn (they still count for [`smallest_n_reaching`]).
+    pub n: usize,
+    /// The mean over folds of the per-fold mean score on the held-out fold;
+    /// `None` (or non-finite) leaves a gap in the line.
+    pub mean: Option<f64>,
+    /// Lower end of the interval across folds (see
+    /// [`EfficiencyPanel::ci_label`]); drawn as a ribbon.
+    pub lo: Option<f64>,
+    /// Upper end of the interval across folds.
+    pub hi: Option<f64>,
+    /// Number of folds that contributed; a point with fewer folds than the
+    /// panel's largest count is drawn with a hollow marker.
+    pub folds: usize,
+}
+
+/// The human inter-observer level of a metric: a value and its spread.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct HumanBand {
+    /// The central value (drawn as a dashed line).
+    pub value: f64,
+    /// The band's lower end.
+    pub lo: f64,
+    /// The band's upper end.
+    pub hi: f64,
+    /// Where the band comes from, e.g. `10 observers, pairwise Dice` or a
+    /// citation.
+    pub source: String,
 }
 
 /// A row of prediction frames: one model on one sample across a perturbation's grid.

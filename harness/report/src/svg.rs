@@ -13,10 +13,14 @@
 //!   [`is_geometric`]), linear otherwise; the y axis spans the data (means and
 //!   intervals) padded by 5%, rounded out to nice ticks, and clipped to the
 //!   panel's natural range `[y_min, y_max]`.
+//!
+//! [`efficiency_chart`] draws an [`EfficiencyPanel`] with the same colours,
+//! markers, ribbons and escaping, on a logarithmic `n` axis with 1-2-5 ticks
+//! ([`log_ticks`]) and the human inter-observer band.
 
 use std::fmt::Write as _;
 
-use crate::{CurvePanel, CurvePoint};
+use crate::{CurvePanel, CurvePoint, EfficiencyPanel};
 
 /// The Okabe–Ito palette in the order lines use it (yellow last: it is the
 /// hardest to see on white).
@@ -663,9 +667,518 @@ pub fn line_chart(panel: &CurvePanel, models: &[String]) -> String {
     out
 }
 
+/// The 1-2-5 ticks of a log axis (1, 2, 5, 10, 20, 50, 100, …) inside
+/// `[min, max]` (ends included, with a relative tolerance of 1e-9).
+///
+/// When that range holds no such value (e.g. `[3, 4]`) the ticks are the
+/// distinct ends themselves. A non-finite or non-positive `min`, or
+/// `max < min`, gives no ticks.
+pub fn log_ticks(min: f64, max: f64) -> Vec<f64> {
+    if !(min.is_finite() && max.is_finite()) || min <= 0.0 || max < min {
+        return Vec::new();
+    }
+    let mut ticks = Vec::new();
+    let first = min.log10().floor() as i32;
+    let last = max.log10().ceil() as i32;
+    for e in first..=last {
+        for m in [1.0, 2.0, 5.0] {
+            let v = round_to(m * 10f64.powi(e), (-e).max(0) as usize + 1);
+            if v >= min * (1.0 - 1e-9) && v <= max * (1.0 + 1e-9) {
+                ticks.push(v);
+            }
+        }
+    }
+    if ticks.is_empty() {
+        ticks.push(min);
+        if max > min {
+            ticks.push(max);
+        }
+    }
+    ticks
+}
+
+// Layout of a data-efficiency chart (wider than a robustness panel).
+const EFF_WIDTH: f64 = 560.0;
+const EFF_MARGIN_LEFT: f64 = 56.0;
+const EFF_MARGIN_RIGHT: f64 = 16.0;
+const EFF_PLOT_HEIGHT: f64 = 240.0;
+
+/// Digits after the point for values up to `max_abs` (about three
+/// significant digits): 3 up to 1 (Dice-like scores), 2 below 10, 1 below
+/// 100, 0 above.
+pub(crate) fn value_decimals(max_abs: f64) -> usize {
+    match max_abs.abs() {
+        m if m <= 1.0 => 3,
+        m if m < 10.0 => 2,
+        m if m < 100.0 => 1,
+        _ => 0,
+    }
+}
+
+/// Digits after the point that show every value of a declared band exactly
+/// (so `0.9, 0.87, 0.93` print as `0.90 [0.87, 0.93]` and `1.6, 1.2, 2.1` as
+/// `1.6 [1.2, 2.1]`), at most [`value_decimals`] of their magnitude.
+pub(crate) fn band_decimals(values: &[f64]) -> usize {
+    let max = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let limit = value_decimals(max);
+    (0..limit)
+        .find(|&d| {
+            values
+                .iter()
+                .all(|&v| (round_to(v, d) - v).abs() <= 1e-9 * v.abs().max(1.0))
+        })
+        .unwrap_or(limit)
+}
+
+/// The y axis of an efficiency panel: the means, intervals and band of the
+/// drawable points (`n ≥ 1`) padded by 5% and rounded out to nice ticks; the
+/// axis never goes below 0 when no value is negative, nor above 1 when every
+/// value lies in `[0, 1]` (Dice-like scores).
+fn fit_efficiency_y(panel: &EfficiencyPanel) -> Ticks {
+    let mut values: Vec<f64> = panel
+        .curves
+        .iter()
+        .flat_map(|c| c.points.iter().filter(|p| p.n >= 1))
+        .flat_map(|p| [p.mean, p.lo, p.hi])
+        .flatten()
+        .collect();
+    if let Some(b) = &panel.band {
+        values.extend([b.lo, b.value, b.hi]);
+    }
+    values.retain(|v| v.is_finite());
+    if values.is_empty() {
+        return nice_ticks(0.0, 1.0, 5);
+    }
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let floor = (min >= 0.0).then_some(0.0);
+    let ceil = (min >= 0.0 && max <= 1.0).then_some(1.0);
+    let pad = (max - min) * 0.05;
+    let (mut lo, mut hi) = (min - pad, max + pad);
+    if let Some(a) = floor {
+        lo = lo.max(a);
+    }
+    if let Some(b) = ceil {
+        hi = hi.min(b);
+    }
+    let mut t = nice_ticks(lo, hi, 5);
+    if let Some(a) = floor {
+        t.lo = t.lo.max(a);
+    }
+    if let Some(b) = ceil {
+        t.hi = t.hi.min(b);
+    }
+    let (lo, hi) = (t.lo, t.hi);
+    t.values.retain(|&v| v >= lo - 1e-12 && v <= hi + 1e-12);
+    t
+}
+
+/// Draws an [`EfficiencyPanel`] as an SVG chart of the score against the
+/// number of training images `n` (an inline `<svg>` without a namespace
+/// declaration, for embedding in HTML).
+///
+/// * x axis: `log10(n)`, ticks from [`log_ticks`] over the drawn `n` range;
+///   points with `n = 0` are not drawn;
+/// * y axis: see the panel's data, the band, and the `[0, 1]` rule of the
+///   module's efficiency axis (never below 0 for non-negative data, never
+///   above 1 for data in `[0, 1]`);
+/// * one `<path class="line">` per source with a defined mean (colour
+///   [`model_colour`] and marker [`marker_path`] of the source's index in
+///   `sources`, the report-wide style list (the report passes its model
+///   list followed by the other sources); an unlisted source gets the next
+///   free index), a ribbon (`class="band"`) over runs of points with an
+///   interval and an error bar for an isolated one, a gap where the mean is
+///   undefined, a hollow marker where fewer folds contributed than the
+///   panel's largest fold count;
+/// * the human band as a `<rect class="human-band">` from `lo` to `hi`, a
+///   dashed `class="human-line"` at `value` and a label; without a band, the
+///   text "no human reference declared";
+/// * a legend of the sources (and the band) under the axis.
+///
+/// Every text from the panel is escaped with [`escape_xml`].
+pub fn efficiency_chart(panel: &EfficiencyPanel, sources: &[String]) -> String {
+    let mut extra: Vec<String> = Vec::new();
+    let styles: Vec<usize> = panel
+        .curves
+        .iter()
+        .map(|c| {
+            if let Some(i) = sources.iter().position(|s| *s == c.source) {
+                i
+            } else if let Some(i) = extra.iter().position(|s| *s == c.source) {
+                sources.len() + i
+            } else {
+                extra.push(c.source.clone());
+                sources.len() + extra.len() - 1
+            }
+        })
+        .collect();
+    let max_folds = panel
+        .curves
+        .iter()
+        .flat_map(|c| c.points.iter().map(|p| p.folds))
+        .max()
+        .unwrap_or(0);
+
+    // x axis over the drawable n.
+    let ns: Vec<usize> = panel
+        .curves
+        .iter()
+        .flat_map(|c| c.points.iter().map(|p| p.n))
+        .filter(|&n| n >= 1)
+        .collect();
+    let n_min = ns.iter().copied().min().unwrap_or(1) as f64;
+    let n_max = ns.iter().copied().max().unwrap_or(10) as f64;
+    let (l0, l1) = (n_min.log10(), n_max.log10());
+    let pad = if l1 > l0 { (l1 - l0) * 0.05 } else { 0.3 };
+    let (xlo, xhi) = (l0 - pad, l1 + pad);
+    let xticks = log_ticks(n_min, n_max);
+    let yt = fit_efficiency_y(panel);
+
+    let left = EFF_MARGIN_LEFT;
+    let right = EFF_WIDTH - EFF_MARGIN_RIGHT;
+    let top = MARGIN_TOP;
+    let bottom = MARGIN_TOP + EFF_PLOT_HEIGHT;
+    let px = |n: f64| left + (n.log10() - xlo) / (xhi - xlo) * (right - left);
+    let py = |y: f64| {
+        let span = yt.hi - yt.lo;
+        let t = if span > 0.0 { (y - yt.lo) / span } else { 0.5 };
+        (bottom - t * (bottom - top)).clamp(top - 2.0, bottom + 2.0)
+    };
+
+    // Legend layout: sources in report-wide order, then the band.
+    let band_key = "human inter-observer band";
+    let mut items: Vec<(String, Option<usize>)> = Vec::new(); // (name, style; None = band)
+    let mut by_style: Vec<usize> = (0..panel.curves.len()).collect();
+    by_style.sort_by_key(|&k| styles[k]);
+    for k in by_style {
+        items.push((panel.curves[k].source.clone(), Some(styles[k])));
+    }
+    let band = panel
+        .band
+        .as_ref()
+        .filter(|b| b.value.is_finite() && b.lo.is_finite() && b.hi.is_finite());
+    if band.is_some() {
+        items.push((band_key.to_string(), None));
+    }
+    let legend_top = bottom + AXIS_HEIGHT;
+    let legend_left = 14.0;
+    let mut legend: Vec<(f64, f64, usize)> = Vec::new(); // (x, y, item)
+    let (mut lx, mut row) = (legend_left, 0usize);
+    for (i, (name, _)) in items.iter().enumerate() {
+        let w = 30.0 + truncate(name, LEGEND_NAME_MAX).chars().count() as f64 * CHAR_WIDTH + 16.0;
+        if lx > legend_left && lx + w > right {
+            lx = legend_left;
+            row += 1;
+        }
+        legend.push((lx, legend_top + row as f64 * LEGEND_ROW, i));
+        lx += w;
+    }
+    let rows = if items.is_empty() { 0 } else { row + 1 };
+    let height = legend_top + rows as f64 * LEGEND_ROW + 4.0;
+
+    let ylabel = axis_label(&panel.metric, &panel.metric_unit);
+    let mut out = String::with_capacity(8192);
+    let _ = write!(
+        out,
+        r#"<svg class="chart efficiency" viewBox="0 0 {EFF_WIDTH} {height:.0}" width="100%" role="img" aria-label="{}" preserveAspectRatio="xMidYMid meet">"#,
+        escape_xml(&format!(
+            "{ylabel} against the number of training images{}{}",
+            if panel.class.is_empty() {
+                String::new()
+            } else {
+                format!(", class {}", panel.class)
+            },
+            if panel.dataset.is_empty() {
+                String::new()
+            } else {
+                format!(", dataset {}", panel.dataset)
+            }
+        ))
+    );
+
+    // Grid, then the human band behind the data.
+    out.push_str(r#"<g class="grid">"#);
+    for &v in &yt.values {
+        let y = py(v);
+        let _ = write!(
+            out,
+            r#"<line x1="{left:.1}" y1="{y:.1}" x2="{right:.1}" y2="{y:.1}"/>"#
+        );
+    }
+    for &n in &xticks {
+        let x = px(n);
+        let _ = write!(
+            out,
+            r#"<line x1="{x:.1}" y1="{top:.1}" x2="{x:.1}" y2="{bottom:.1}"/>"#
+        );
+    }
+    out.push_str("</g>");
+    let bd = band.map_or(3, |b| band_decimals(&[b.value, b.lo, b.hi]));
+    if let Some(b) = band {
+        let (ya, yb) = (py(b.hi.max(b.lo)), py(b.lo.min(b.hi)));
+        let tip = format!(
+            "human inter-observer band: {} [{}, {}]{}",
+            format_fixed(b.value, bd),
+            format_fixed(b.lo, bd),
+            format_fixed(b.hi, bd),
+            if b.source.trim().is_empty() {
+                String::new()
+            } else {
+                format!(" — {}", b.source)
+            }
+        );
+        let _ = write!(
+            out,
+            r#"<g class="human"><title>{}</title><rect class="human-band" x="{left:.1}" y="{ya:.1}" width="{:.1}" height="{:.1}"/><line class="human-line" x1="{left:.1}" y1="{yv:.1}" x2="{right:.1}" y2="{yv:.1}"/></g>"#,
+            escape_xml(&tip),
+            right - left,
+            (yb - ya).max(0.8),
+            yv = py(b.value),
+        );
+    }
+
+    // Ticks and axes.
+    out.push_str(r#"<g class="ticks" text-anchor="end">"#);
+    for &v in &yt.values {
+        let _ = write!(
+            out,
+            r#"<text x="{:.1}" y="{:.1}">{}</text>"#,
+            left - 7.0,
+            py(v) + 3.6,
+            escape_xml(&yt.label(v))
+        );
+    }
+    out.push_str("</g>");
+    out.push_str(r#"<g class="ticks" text-anchor="middle">"#);
+    for &n in &xticks {
+        let x = px(n);
+        let _ = write!(
+            out,
+            r#"<line class="tick" x1="{x:.1}" y1="{bottom:.1}" x2="{x:.1}" y2="{:.1}"/><text x="{x:.1}" y="{:.1}">{}</text>"#,
+            bottom + 4.0,
+            bottom + 16.0,
+            escape_xml(&format_compact(n))
+        );
+    }
+    out.push_str("</g>");
+    let _ = write!(
+        out,
+        r#"<path class="axis" d="M{left:.1},{top:.1}V{bottom:.1}H{right:.1}"/>"#
+    );
+    let _ = write!(
+        out,
+        r#"<text class="axis-label" x="{:.1}" y="{:.1}" text-anchor="middle">training images (n, log scale)</text>"#,
+        (left + right) / 2.0,
+        bottom + 34.0,
+    );
+    let _ = write!(
+        out,
+        r#"<text class="axis-label" transform="translate(15,{:.1}) rotate(-90)" text-anchor="middle">{}</text>"#,
+        (top + bottom) / 2.0,
+        escape_xml(&ylabel)
+    );
+
+    // The sources.
+    let mut any = false;
+    for (k, c) in panel.curves.iter().enumerate() {
+        let colour = model_colour(styles[k]);
+        let mut pts: Vec<&crate::EfficiencyPoint> = c.points.iter().filter(|p| p.n >= 1).collect();
+        pts.sort_by_key(|p| p.n);
+        let _ = write!(out, r#"<g class="series" data-series="{k}">"#);
+        let mut run: Vec<(f64, f64, f64)> = Vec::new();
+        let flush = |run: &mut Vec<(f64, f64, f64)>, out: &mut String| {
+            match run.len() {
+                0 => {}
+                1 => {
+                    let (x, lo, hi) = run[0];
+                    let _ = write!(
+                        out,
+                        r#"<path class="errbar" stroke="{colour}" d="M{x:.1},{lo:.1}V{hi:.1}M{:.1},{lo:.1}h6M{:.1},{hi:.1}h6"/>"#,
+                        x - 3.0,
+                        x - 3.0
+                    );
+                }
+                _ => {
+                    let mut d = String::new();
+                    for (i, (x, _, hi)) in run.iter().enumerate() {
+                        let _ = write!(d, "{}{x:.1},{hi:.1}", if i == 0 { "M" } else { "L" });
+                    }
+                    for (x, lo, _) in run.iter().rev() {
+                        let _ = write!(d, "L{x:.1},{lo:.1}");
+                    }
+                    let _ = write!(out, r#"<path class="band" fill="{colour}" d="{d}Z"/>"#);
+                }
+            }
+            run.clear();
+        };
+        for p in &pts {
+            match (finite(p.mean), finite(p.lo), finite(p.hi)) {
+                (Some(_), Some(lo), Some(hi)) => {
+                    run.push((px(p.n as f64), py(lo.min(hi)), py(hi.max(lo))));
+                }
+                _ => flush(&mut run, &mut out),
+            }
+        }
+        flush(&mut run, &mut out);
+        let mut d = String::new();
+        let mut in_run = false;
+        for p in &pts {
+            if let Some(m) = finite(p.mean) {
+                let _ = write!(
+                    d,
+                    "{}{:.1},{:.1}",
+                    if in_run { "L" } else { "M" },
+                    px(p.n as f64),
+                    py(m)
+                );
+                in_run = true;
+            } else {
+                in_run = false;
+            }
+        }
+        if !d.is_empty() {
+            any = true;
+            let _ = write!(out, r#"<path class="line" stroke="{colour}" d="{d}"/>"#);
+        }
+        let marker = marker_path(styles[k], 3.6);
+        for p in &pts {
+            let Some(m) = finite(p.mean) else { continue };
+            let hollow = p.folds < max_folds;
+            let ci = match (finite(p.lo), finite(p.hi)) {
+                (Some(lo), Some(hi)) => {
+                    format!(" [{}, {}]", format_compact(lo), format_compact(hi))
+                }
+                _ => String::new(),
+            };
+            let tip = format!(
+                "{}: n = {} → {} {}{}; {} fold{}",
+                c.source,
+                p.n,
+                panel.metric,
+                format_compact(m),
+                ci,
+                p.folds,
+                if p.folds == 1 { "" } else { "s" }
+            );
+            let _ = write!(
+                out,
+                r#"<path class="marker" transform="translate({:.1},{:.1})" d="{marker}" stroke="{colour}" fill="{}"><title>{}</title></path>"#,
+                px(p.n as f64),
+                py(m),
+                if hollow { "#fff" } else { colour },
+                escape_xml(&tip)
+            );
+        }
+        out.push_str("</g>");
+    }
+    if !any {
+        let _ = write!(
+            out,
+            r#"<text class="empty" x="{:.1}" y="{:.1}" text-anchor="middle">no defined values</text>"#,
+            (left + right) / 2.0,
+            (top + bottom) / 2.0
+        );
+    }
+
+    // The band's label (on top of the data, with a white halo), placed on the
+    // left where the curves are farthest from the band: above it when higher
+    // is better, below it otherwise, else the other side, else inside.
+    if let Some(b) = band {
+        let (ya, yb) = (py(b.hi.max(b.lo)), py(b.lo.min(b.hi)));
+        let room = 15.0;
+        let above = ya - top >= room;
+        let below = bottom - yb >= room;
+        let y = match (panel.higher_is_better, above, below) {
+            (true, true, _) | (false, true, false) => ya - 5.0,
+            (false, _, true) | (true, false, true) => yb + 13.0,
+            _ => py(b.value) - 4.0,
+        };
+        let _ = write!(
+            out,
+            r#"<text class="human-label" x="{:.1}" y="{y:.1}">human level {} [{}, {}]</text>"#,
+            left + 8.0,
+            format_fixed(b.value, bd),
+            format_fixed(b.lo, bd),
+            format_fixed(b.hi, bd),
+        );
+    } else {
+        let y = if panel.higher_is_better {
+            bottom - 9.0
+        } else {
+            top + 16.0
+        };
+        let _ = write!(
+            out,
+            r#"<text class="empty" x="{:.1}" y="{y:.1}" text-anchor="end">no human reference declared</text>"#,
+            right - 8.0
+        );
+    }
+
+    // Legend.
+    out.push_str(r#"<g class="legend">"#);
+    for &(x, y, i) in &legend {
+        let (name, style) = &items[i];
+        match style {
+            Some(style) => {
+                let colour = model_colour(*style);
+                let _ = write!(
+                    out,
+                    r#"<g><title>{}</title><path class="line key" stroke="{colour}" d="M{x:.1},{y:.1}h22"/><path class="marker" transform="translate({:.1},{y:.1})" d="{}" stroke="{colour}" fill="{colour}"/><text x="{:.1}" y="{:.1}">{}</text></g>"#,
+                    escape_xml(name),
+                    x + 11.0,
+                    marker_path(*style, 3.6),
+                    x + 28.0,
+                    y + 3.8,
+                    escape_xml(&truncate(name, LEGEND_NAME_MAX))
+                );
+            }
+            None => {
+                let _ = write!(
+                    out,
+                    r#"<g><rect class="human-band" x="{x:.1}" y="{:.1}" width="22" height="10"/><line class="human-line" x1="{x:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}"/><text x="{:.1}" y="{:.1}">{}</text></g>"#,
+                    y - 5.0,
+                    x + 22.0,
+                    x + 28.0,
+                    y + 3.8,
+                    escape_xml(name)
+                );
+            }
+        }
+    }
+    out.push_str("</g></svg>");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_ticks_one_two_five() {
+        assert_eq!(log_ticks(1.0, 20.0), vec![1.0, 2.0, 5.0, 10.0, 20.0]);
+        assert_eq!(log_ticks(3.0, 150.0), vec![5.0, 10.0, 20.0, 50.0, 100.0]);
+        assert_eq!(log_ticks(1.0, 1.0), vec![1.0]);
+        assert_eq!(log_ticks(3.0, 4.0), vec![3.0, 4.0]);
+        assert_eq!(log_ticks(0.05, 0.2), vec![0.05, 0.1, 0.2]);
+        assert!(log_ticks(0.0, 10.0).is_empty());
+        assert!(log_ticks(5.0, 2.0).is_empty());
+    }
+
+    #[test]
+    fn band_and_value_decimals() {
+        assert_eq!(band_decimals(&[0.9, 0.87, 0.93]), 2);
+        assert_eq!(band_decimals(&[1.6, 1.2, 2.1]), 1);
+        assert_eq!(band_decimals(&[12.0, 10.0, 14.0]), 0);
+        assert_eq!(
+            band_decimals(&[0.8812, 0.85, 0.9]),
+            3,
+            "capped at 3 below 1"
+        );
+        assert_eq!(value_decimals(1.0), 3);
+        assert_eq!(value_decimals(2.6), 2);
+        assert_eq!(value_decimals(45.0), 1);
+        assert_eq!(value_decimals(512.0), 0);
+    }
 
     #[test]
     fn format_helpers() {

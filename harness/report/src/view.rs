@@ -7,8 +7,11 @@
 
 use serde::Serialize;
 
-use crate::svg::{format_compact, format_fixed, line_chart, marker_path, model_colour};
-use crate::{CurvePanel, ReportData};
+use crate::svg::{
+    band_decimals, efficiency_chart, format_compact, format_fixed, line_chart, marker_path,
+    model_colour, value_decimals,
+};
+use crate::{CurvePanel, EfficiencyPanel, ReportData, smallest_n_reaching};
 
 #[derive(Serialize)]
 pub(crate) struct View<'a> {
@@ -22,6 +25,7 @@ pub(crate) struct View<'a> {
     ci_label: String,
     models: Vec<ModelKey>,
     leaderboard: LeaderboardView<'a>,
+    efficiency: Vec<EfficiencyView<'a>>,
     groups: Vec<GroupView<'a>>,
     strips: Vec<StripGroupView<'a>>,
     failures: &'a [crate::Failure],
@@ -99,6 +103,53 @@ struct ChartView<'a> {
     arrow: &'static str,
     n_range: String,
     svg: String,
+}
+
+#[derive(Serialize)]
+struct EfficiencyView<'a> {
+    anchor: String,
+    figure: usize,
+    dataset: &'a str,
+    metric: &'a str,
+    metric_unit: &'a str,
+    class: &'a str,
+    arrow: &'static str,
+    direction: &'static str,
+    n_range: String,
+    ci_label: String,
+    svg: String,
+    band: Option<BandView<'a>>,
+    /// The heading of the score column, e.g. `Dice at n = 20`.
+    score_heading: String,
+    rows: Vec<ReachRowView<'a>>,
+}
+
+#[derive(Serialize)]
+struct BandView<'a> {
+    value: String,
+    lo: String,
+    hi: String,
+    source: &'a str,
+    /// The reaching rule in words, e.g. `≥ 0.850 (the band's lower end)`.
+    rule: String,
+}
+
+#[derive(Serialize)]
+struct ReachRowView<'a> {
+    source: &'a str,
+    swatch: String,
+    /// The smallest n reaching the band, or `not reached`.
+    reached: String,
+    reached_best: bool,
+    reached_missing: bool,
+    /// The mean at the source's largest n, or `—`.
+    score: String,
+    /// ` [lo, hi]` of that point, or empty.
+    score_ci: String,
+    /// `n = …` when the sources' largest n differ, else empty.
+    score_n: String,
+    score_best: bool,
+    score_missing: bool,
 }
 
 #[derive(Serialize)]
@@ -213,6 +264,173 @@ fn chart<'a>(panel: &'a CurvePanel, models: &[String]) -> ChartView<'a> {
     }
 }
 
+/// The style order of the data-efficiency charts: the report-wide model list
+/// (so that a source also ranked in the leaderboard keeps its colour there),
+/// then the remaining sources in order of first appearance.
+fn source_order(data: &ReportData, models: &[String]) -> Vec<String> {
+    let mut sources: Vec<String> = models.to_vec();
+    for p in &data.efficiency {
+        for c in &p.curves {
+            if !sources.contains(&c.source) {
+                sources.push(c.source.clone());
+            }
+        }
+    }
+    sources
+}
+
+fn efficiency_view<'a>(
+    panel: &'a EfficiencyPanel,
+    figure: usize,
+    sources: &[String],
+) -> EfficiencyView<'a> {
+    let (arrow, direction) = arrow(Some(panel.higher_is_better));
+    let ns = panel
+        .curves
+        .iter()
+        .flat_map(|c| c.points.iter().map(|p| p.n));
+    let (lo, hi) = ns.fold((usize::MAX, 0), |(lo, hi), n| (lo.min(n), hi.max(n)));
+    let n_range = match (lo, hi) {
+        (usize::MAX, _) => String::new(),
+        (a, b) if a == b => format!("n = {a}"),
+        (a, b) => format!("n = {a}–{b}"),
+    };
+    let band = panel
+        .band
+        .as_ref()
+        .filter(|b| b.value.is_finite() && b.lo.is_finite() && b.hi.is_finite());
+
+    // The score at each source's largest n.
+    let last: Vec<Option<&crate::EfficiencyPoint>> = panel
+        .curves
+        .iter()
+        .map(|c| c.points.iter().max_by_key(|p| p.n))
+        .collect();
+    let last_ns: Vec<usize> = last.iter().flatten().map(|p| p.n).collect();
+    let same_n = last_ns.windows(2).all(|w| w[0] == w[1]);
+    let scores: Vec<Option<f64>> = last
+        .iter()
+        .map(|p| p.and_then(|p| p.mean).filter(|v| v.is_finite()))
+        .collect();
+    let mut magnitude = scores.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+    if let Some(b) = band {
+        magnitude = magnitude.max(b.value.abs()).max(b.lo.abs()).max(b.hi.abs());
+    }
+    let decimals = value_decimals(magnitude);
+    let rounded = |v: f64| format_fixed(v, decimals).parse::<f64>().unwrap_or(v);
+    let best_score = same_n
+        .then(|| {
+            let vals = scores.iter().flatten().map(|&v| rounded(v));
+            if panel.higher_is_better {
+                vals.reduce(f64::max)
+            } else {
+                vals.reduce(f64::min)
+            }
+        })
+        .flatten();
+    let reached: Vec<Option<usize>> = panel
+        .curves
+        .iter()
+        .map(|c| band.and_then(|b| smallest_n_reaching(c, b, panel.higher_is_better)))
+        .collect();
+    let best_n = reached.iter().flatten().min().copied();
+    let several = panel.curves.len() > 1;
+    // Rows in the legend's order (the report-wide style order).
+    let mut rows: Vec<(usize, ReachRowView<'_>)> = panel
+        .curves
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            let style = sources
+                .iter()
+                .position(|s| *s == c.source)
+                .unwrap_or(sources.len() + k);
+            let (score_ci, score_n) = match last[k] {
+                Some(p) => (
+                    match (
+                        p.lo.filter(|v| v.is_finite()),
+                        p.hi.filter(|v| v.is_finite()),
+                    ) {
+                        (Some(lo), Some(hi)) if scores[k].is_some() => format!(
+                            "[{}, {}]",
+                            format_fixed(lo.min(hi), decimals),
+                            format_fixed(hi.max(lo), decimals)
+                        ),
+                        _ => String::new(),
+                    },
+                    if same_n {
+                        String::new()
+                    } else {
+                        format!("n = {}", p.n)
+                    },
+                ),
+                None => (String::new(), String::new()),
+            };
+            (
+                style,
+                ReachRowView {
+                    source: &c.source,
+                    swatch: swatch(style),
+                    reached: reached[k]
+                        .map_or_else(|| "not reached".to_string(), |n| n.to_string()),
+                    reached_best: several && reached[k].is_some() && reached[k] == best_n,
+                    reached_missing: reached[k].is_none(),
+                    score: scores[k].map_or_else(|| "—".to_string(), |v| format_fixed(v, decimals)),
+                    score_ci,
+                    score_n,
+                    score_best: several
+                        && scores[k].is_some_and(|v| Some(rounded(v)) == best_score),
+                    score_missing: scores[k].is_none(),
+                },
+            )
+        })
+        .collect();
+    rows.sort_by_key(|(style, _)| *style);
+    let rows = rows.into_iter().map(|(_, row)| row).collect();
+    let metric_with_unit = if panel.metric_unit.trim().is_empty() {
+        panel.metric.clone()
+    } else {
+        format!("{} ({})", panel.metric, panel.metric_unit)
+    };
+    let score_heading = match (same_n, last_ns.first()) {
+        (true, Some(n)) => format!("{metric_with_unit} at n = {n}"),
+        _ => format!("{metric_with_unit} at the largest n"),
+    };
+    EfficiencyView {
+        anchor: anchor("efficiency", figure),
+        figure,
+        dataset: &panel.dataset,
+        metric: &panel.metric,
+        metric_unit: &panel.metric_unit,
+        class: &panel.class,
+        arrow,
+        direction,
+        n_range,
+        ci_label: if panel.ci_label.trim().is_empty() {
+            "interval as supplied by the run".to_string()
+        } else {
+            panel.ci_label.clone()
+        },
+        svg: efficiency_chart(panel, sources),
+        band: band.map(|b| {
+            let d = band_decimals(&[b.value, b.lo, b.hi]);
+            BandView {
+                value: format_fixed(b.value, d),
+                lo: format_fixed(b.lo, d),
+                hi: format_fixed(b.hi, d),
+                source: &b.source,
+                rule: if panel.higher_is_better {
+                    format!("≥ {} (the band's lower end)", format_fixed(b.lo, d))
+                } else {
+                    format!("≤ {} (the band's upper end)", format_fixed(b.hi, d))
+                },
+            }
+        }),
+        score_heading,
+        rows,
+    }
+}
+
 pub(crate) fn build(data: &ReportData) -> View<'_> {
     let models = model_order(data);
     let index_of = |m: &str| models.iter().position(|x| x == m).unwrap_or(0);
@@ -286,6 +504,17 @@ pub(crate) fn build(data: &ReportData) -> View<'_> {
         described: lb.columns.iter().any(|c| !c.description.trim().is_empty()),
     };
 
+    // Data-efficiency panels: primary first, otherwise in the given order.
+    let sources = source_order(data, &models);
+    let mut ordered: Vec<&EfficiencyPanel> = data.efficiency.iter().collect();
+    ordered.sort_by_key(|p| !p.primary);
+    let efficiency: Vec<EfficiencyView<'_>> = ordered
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| efficiency_view(p, i + 1, &sources))
+        .collect();
+    let n_eff = efficiency.len();
+
     // Curve panels grouped by perturbation (first appearance order).
     let mut groups: Vec<GroupView<'_>> = Vec::new();
     for panel in &data.panels {
@@ -298,7 +527,7 @@ pub(crate) fn build(data: &ReportData) -> View<'_> {
                 groups.push(GroupView {
                     perturbation: &panel.perturbation,
                     anchor: anchor("perturbation", groups.len() + 1),
-                    figure: groups.len() + 1,
+                    figure: n_eff + groups.len() + 1,
                     parameter: &panel.parameter,
                     unit: &panel.unit,
                     metric: "",
@@ -328,7 +557,7 @@ pub(crate) fn build(data: &ReportData) -> View<'_> {
             g.other.push(chart(panel, &models));
         }
     }
-    let n_figures = groups.len();
+    let n_figures = n_eff + groups.len();
 
     // Strips grouped by perturbation.
     let mut strips: Vec<StripGroupView<'_>> = Vec::new();
@@ -397,7 +626,8 @@ pub(crate) fn build(data: &ReportData) -> View<'_> {
             })
             .collect(),
         leaderboard,
-        n_panels: data.panels.len(),
+        n_panels: data.panels.len() + data.efficiency.len(),
+        efficiency,
         groups,
         strips,
         failures: &data.failures,

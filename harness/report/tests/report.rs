@@ -1,6 +1,8 @@
 //! Tests of the rendered report: structure, escaping, self-containment, SVG
 //! well-formedness, chart helpers, overlays, and a real Chromium render.
 
+#[path = "common/efficiency_fixture.rs"]
+mod efficiency_fixture;
 #[path = "common/fixture.rs"]
 mod fixture;
 
@@ -8,9 +10,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sensibench_report::svg::{is_geometric, line_chart, nice_ticks};
+use sensibench_report::svg::{efficiency_chart, is_geometric, line_chart, nice_ticks};
 use sensibench_report::{
-    CurvePanel, CurvePoint, ReportData, Series, overlay_png, render, to_base64, write_report,
+    CurvePanel, CurvePoint, EfficiencyCurve, EfficiencyPanel, EfficiencyPoint, HumanBand,
+    ReportData, Series, overlay_png, render, smallest_n_reaching, to_base64, write_report,
 };
 
 fn rendered() -> (ReportData, String) {
@@ -443,6 +446,305 @@ fn chart_without_data_says_so() {
     let svg = line_chart(&panel, &[]);
     check_markup(&svg, &[]).expect("well-formed");
     assert!(svg.contains("no defined values"));
+}
+
+// ---------------------------------------------------------------- data efficiency
+
+fn sources() -> Vec<String> {
+    efficiency_fixture::SOURCES
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// The `x1` of every x-axis tick mark, with its label.
+fn x_ticks(svg: &str) -> Vec<(f64, String)> {
+    svg.split("<line class=\"tick\" x1=\"")
+        .skip(1)
+        .map(|rest| {
+            let x: f64 = rest[..rest.find('"').expect("x1 ends")]
+                .parse()
+                .expect("x1 is a number");
+            let label = rest.split("<text").nth(1).expect("label");
+            let label =
+                &label[label.find('>').expect(">") + 1..label.find("</text>").expect("end")];
+            (x, label.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn efficiency_chart_has_log_ticks_one_line_per_source_and_the_band() {
+    let panels = efficiency_fixture::efficiency_panels();
+    let dice = &panels[1];
+    assert!(dice.primary && dice.band.is_some());
+    let svg = efficiency_chart(dice, &sources());
+    check_markup(&svg, &[]).unwrap_or_else(|e| panic!("{e} in {svg}"));
+    assert!(!svg.contains("NaN") && !svg.contains("inf"));
+    // Ticks 1, 2, 5, 10, 20 at log10(n) positions: the plot runs from x = 56
+    // to 544 over log10(n) in [−0.065, 1.366] (5% padding of log10 20 each
+    // side), so x(n) = 56 + (log10 n + 0.06505) / 1.43113 · 488.
+    let ticks = x_ticks(&svg);
+    let labels: Vec<&str> = ticks.iter().map(|(_, l)| l.as_str()).collect();
+    assert_eq!(labels, ["1", "2", "5", "10", "20"]);
+    let expected = [78.2, 180.8, 316.5, 419.2, 521.8];
+    for ((x, l), e) in ticks.iter().zip(expected) {
+        assert!((x - e).abs() < 0.051, "tick {l} at {x}, expected {e}");
+    }
+    assert!(svg.contains("training images (n, log scale)"));
+    // One data line per source, in the report-wide colours.
+    assert_eq!(svg.matches("<path class=\"line\" stroke=").count(), 4);
+    for c in ["#0072B2", "#D55E00", "#009E73", "#CC79A7"] {
+        assert_eq!(
+            svg.matches(&format!("<path class=\"line\" stroke=\"{c}\""))
+                .count(),
+            1,
+            "{c}"
+        );
+    }
+    // A ribbon per source (5 points with intervals each), 20 markers.
+    assert_eq!(svg.matches("<path class=\"band\"").count(), 4);
+    assert_eq!(
+        svg.matches("<path class=\"marker\" transform").count(),
+        20 + 4
+    );
+    // The band: a rect across the plot, a dashed line and a label; its key in the legend.
+    assert!(
+        svg.contains("<rect class=\"human-band\" x=\"56.0\""),
+        "{svg}"
+    );
+    assert_eq!(svg.matches("<rect class=\"human-band\"").count(), 2);
+    assert_eq!(svg.matches("<line class=\"human-line\"").count(), 2);
+    assert!(svg.contains(">human level 0.90 [0.87, 0.93]</text>"));
+    assert!(svg.contains("10 observers, pairwise Dice"));
+    assert!(!svg.contains("no human reference declared"));
+
+    // Without a band: no rect, the chart says so.
+    let svg = efficiency_chart(&panels[2], &sources());
+    check_markup(&svg, &[]).expect("well-formed");
+    assert!(svg.contains("no human reference declared"));
+    assert!(!svg.contains("human-band") && !svg.contains("human-line"));
+}
+
+#[test]
+fn efficiency_chart_gaps_hollow_markers_and_other_ranges() {
+    let pt = |n: usize, mean: Option<f64>, folds: usize| EfficiencyPoint {
+        n,
+        mean,
+        lo: mean.map(|m| m - 1.0),
+        hi: mean.map(|m| m + 1.0),
+        folds,
+    };
+    let panel = EfficiencyPanel {
+        metric: "RMS distance".into(),
+        metric_unit: "mm".into(),
+        higher_is_better: false,
+        curves: vec![EfficiencyCurve {
+            source: "late".into(),
+            points: vec![
+                pt(0, Some(9.0), 4),
+                pt(150, Some(1.5), 4),
+                pt(3, Some(6.0), 4),
+                pt(10, None, 4),
+                pt(30, Some(2.5), 3),
+            ],
+        }],
+        band: Some(HumanBand {
+            value: 1.6,
+            lo: 1.2,
+            hi: 2.1,
+            source: String::new(),
+        }),
+        ..Default::default()
+    };
+    let svg = efficiency_chart(&panel, &sources());
+    check_markup(&svg, &[]).expect("well-formed");
+    // n = 0 not drawn; ticks over [3, 150]: 5 … 100.
+    let labels: Vec<String> = x_ticks(&svg).into_iter().map(|(_, l)| l).collect();
+    assert_eq!(labels, ["5", "10", "20", "50", "100"]);
+    // An unlisted source takes the next free style (index 4: orange).
+    let line = svg
+        .split("<path class=\"line\" stroke=\"#E69F00\" d=\"")
+        .nth(1)
+        .expect("line");
+    let d = &line[..line.find('"').expect("end")];
+    // 3 | gap at 10 | 30 – 150.
+    assert_eq!(
+        (d.matches('M').count(), d.matches('L').count()),
+        (2, 1),
+        "{d}"
+    );
+    assert_eq!(svg.matches("<path class=\"errbar\"").count(), 1);
+    assert_eq!(svg.matches("<path class=\"band\"").count(), 1);
+    // The 3-fold point is hollow.
+    assert_eq!(svg.matches("fill=\"#fff\"").count(), 1);
+    assert!(svg.contains("3 folds"));
+    assert!(svg.contains("RMS distance (mm)"));
+    assert!(svg.contains(">human level 1.6 [1.2, 2.1]</text>"));
+}
+
+fn row_html(source: &str, reached: &str, score: &str) -> String {
+    format!(
+        "<span>{source}</span></th><td class=\"num{}\">{reached}</td><td class=\"num\">{score}",
+        if reached == "not reached" {
+            " missing"
+        } else {
+            ""
+        }
+    )
+}
+
+#[test]
+fn efficiency_section_tables_and_order() {
+    let data = efficiency_fixture::muscle_report();
+    let html = render(&data).expect("renders");
+    for svg in svg_fragments(&html) {
+        check_markup(svg, &[]).unwrap_or_else(|e| panic!("{e} in {svg}"));
+    }
+    check_markup(&html, &["meta", "img", "br"]).expect("html well-formed");
+    assert!(html.contains("<section id=\"efficiency\">"));
+    assert!(html.contains("<a href=\"#efficiency\">Data efficiency</a>"));
+    assert!(html.contains(
+        "Each point is the mean over folds of the per-image scores on the held-out fold"
+    ));
+    assert_eq!(html.matches("<svg class=\"chart efficiency\"").count(), 4);
+    // Primary panels first (figures 1, 2: Dice), then RMS (3, 4), in given order otherwise.
+    let titles: Vec<&str> = html
+        .match_indices("<span class=\"panel-title\">")
+        .map(|(i, m)| {
+            let rest = &html[i + m.len()..];
+            &rest[..rest.find(" <span").expect("title end")]
+        })
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Dice &middot; muscle",
+            "Dice &middot; muscle",
+            "RMS distance &middot; muscle",
+            "RMS distance &middot; muscle"
+        ]
+    );
+    let sub = |d: &str| {
+        html.find(&format!("<span class=\"panel-sub\">{d} &middot; n = 1–20"))
+            .expect(d)
+    };
+    assert!(sub("ct-l3") < sub("phantom"));
+    // Two tables (the panels with a band); hand-worked from the fixture:
+    // Dice band lo 0.87 → random never (0.857 at 20), supervised 5 (0.884),
+    // autoencoder 20 (0.858 at 10, 0.893 at 20), mednist 20 (0.881).
+    assert_eq!(html.matches("<table class=\"reach\">").count(), 2);
+    assert_eq!(
+        html.matches("Smallest <i>n</i> reaching the human band</caption>")
+            .count(),
+        2
+    );
+    assert!(html.contains("Dice at n = 20 <span class=\"arrow\""));
+    for (s, reached, score) in [
+        (
+            "random",
+            "not reached",
+            "0.857 <span class=\"ci\">[0.824, 0.890]</span>",
+        ),
+        ("supervised", "<strong>5</strong>", "<strong>0.925</strong>"),
+        ("autoencoder", "20", "0.893"),
+        ("mednist", "20", "0.881"),
+    ] {
+        assert!(html.contains(&row_html(s, reached, score)), "{s}");
+    }
+    // Rows in the legend's (leaderboard's) order: supervised first, random last.
+    let row = |s: &str| {
+        html.find(&format!("<span>{s}</span></th><td class=\"num"))
+            .expect(s)
+    };
+    assert!(row("supervised") < row("autoencoder") && row("mednist") < row("random"));
+    // RMS (lower is better), band hi 2.1: 2.0 at 5 for supervised, 1.8 / 2.0 at 20.
+    assert!(html.contains("RMS distance (mm) at n = 20"));
+    assert!(html.contains(&row_html(
+        "supervised",
+        "<strong>5</strong>",
+        "<strong>1.30</strong>"
+    )));
+    assert!(html.contains(&row_html("random", "not reached", "2.60")));
+    assert!(html.contains("whose mean is ≤ 2.1 (the band&#x27;s upper end)"));
+    assert!(html.contains("no human reference declared"));
+    assert!(html.contains("Figure 1.</span> Dice"));
+    // Colours follow the leaderboard (supervised ranks first: blue, circle).
+    assert!(html.contains("stroke=\"#0072B2\" fill=\"#0072B2\"><title>supervised: n = 1 → Dice 0.741 [0.6735, 0.8085]; 4 folds</title>"));
+    assert!(html.contains("stroke=\"#CC79A7\" fill=\"#CC79A7\"><title>random: n = 1 →"));
+    assert!(html.contains("<p class=\"eyebrow\">sensibench &middot; data-efficiency report</p>"));
+    assert!(html.contains("Figure 3.</span> RMS distance (mm)"));
+}
+
+#[test]
+fn efficiency_section_comes_before_robustness_and_renumbers_figures() {
+    let mut data = fixture::report_data();
+    let plain = render(&data).expect("renders");
+    assert!(!plain.contains("id=\"efficiency\"") && !plain.contains("<h2>Data efficiency</h2>"));
+    assert!(!plain.contains("href=\"#efficiency\""));
+    data.efficiency = efficiency_fixture::efficiency_panels();
+    let html = render(&data).expect("renders");
+    let eff = html.find("<section id=\"efficiency\">").expect("section");
+    let curves = html.find("<section id=\"curves\">").expect("curves");
+    assert!(eff < curves);
+    // 4 efficiency figures, then the 2 robustness groups as figures 5 and 6.
+    assert!(html[curves..].contains("Figure 5.</span>"));
+    assert!(!html[curves..].contains("Figure 1.</span>"));
+    // The robustness charts are unchanged.
+    assert_eq!(
+        html.matches("<svg class=\"chart\"").count(),
+        data.panels.len()
+    );
+}
+
+#[test]
+fn efficiency_source_names_are_escaped() {
+    let mut data = efficiency_fixture::muscle_report();
+    for p in &mut data.efficiency {
+        p.curves[0].source = "<b>&".to_string();
+        p.class = "\"mus'cle\"".to_string();
+        if let Some(b) = &mut p.band {
+            b.source = "<script>alert(1)</script>".to_string();
+        }
+    }
+    let html = render(&data).expect("renders");
+    assert!(!html.contains("<b>&"), "raw source name");
+    assert!(!html.contains("<script"));
+    // In the table (minijinja) and in the SVG legend (escape_xml).
+    assert!(
+        html.contains("<span>&lt;b&gt;&amp;</span></th><td class=\"num missing\">not reached</td>")
+    );
+    assert!(html.contains(">&lt;b&gt;&amp;</text>"), "legend");
+    for svg in svg_fragments(&html) {
+        check_markup(svg, &[]).unwrap_or_else(|e| panic!("{e} in {svg}"));
+    }
+    check_markup(&html, &["meta", "img", "br"]).expect("html well-formed");
+}
+
+#[test]
+fn efficiency_defaults_to_empty_in_older_runs() {
+    let data = fixture::report_data();
+    let mut json = serde_json::to_value(&data).expect("serialises");
+    json.as_object_mut().expect("object").remove("efficiency");
+    let back: ReportData = serde_json::from_value(json).expect("deserialises without the field");
+    assert_eq!(back, data);
+    assert!(back.efficiency.is_empty());
+}
+
+#[test]
+fn smallest_n_on_the_fixture() {
+    let panels = efficiency_fixture::efficiency_panels();
+    let (rms, dice) = (&panels[0], &panels[1]);
+    let reach = |p: &EfficiencyPanel| -> Vec<Option<usize>> {
+        p.curves
+            .iter()
+            .map(|c| smallest_n_reaching(c, p.band.as_ref().expect("band"), p.higher_is_better))
+            .collect()
+    };
+    assert_eq!(reach(dice), [None, Some(5), Some(20), Some(20)]);
+    // RMS ≤ 2.1: random 2.6 never; supervised 2.0 at 5; autoencoder 1.8 at 20
+    // (2.3 at 10); mednist 2.0 at 20 (2.5 at 10).
+    assert_eq!(reach(rms), [None, Some(5), Some(20), Some(20)]);
 }
 
 // ---------------------------------------------------------------- overlays

@@ -8,10 +8,15 @@
 //! part that exists. polars reads the parts back and aggregates them.
 
 mod aggregate;
+mod efficiency;
 mod store;
 
 pub use aggregate::{
     FailureSummary, PointStat, RunTables, SampleScore, aggregate_run, sample_scores,
+};
+pub use efficiency::{
+    EfficiencyFailure, EfficiencyRow, EfficiencyStat, aggregate_efficiency, efficiency_part_path,
+    read_efficiency_rows, write_efficiency_part,
 };
 pub use store::{ResultRow, Status, part_exists, part_path, read_rows, write_part};
 

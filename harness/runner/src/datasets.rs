@@ -1,10 +1,12 @@
 //! Opening the datasets of a plan.
 
+use std::path::PathBuf;
+
 use sensibench_core::Sample;
 use sensibench_data::{
-    CardiacPhantom, Dataset, DicomFolderDataset, ImageFolderDataset, NiftiSliceDataset,
+    CardiacPhantom, CtPhantom, Dataset, DicomFolderDataset, ImageFolderDataset, NiftiSliceDataset,
 };
-use sensibench_suite::plan::{DatasetPlan, DatasetSource, SliceAxis};
+use sensibench_suite::plan::{DatasetPlan, DatasetSource, SliceAxis, SliceSelection};
 
 use crate::{Result, RunError};
 
@@ -22,6 +24,12 @@ pub fn load_samples(plan: &DatasetPlan, seed: u64) -> Result<Vec<Sample>> {
         } => {
             Box::new(CardiacPhantom::new(seed, *subjects, *slices_per_subject, *size).map_err(err)?)
         }
+        DatasetSource::PhantomCt {
+            subjects,
+            slices_per_subject,
+            size,
+            ..
+        } => Box::new(CtPhantom::new(seed, *subjects, *slices_per_subject, *size).map_err(err)?),
         DatasetSource::ImageFolder {
             images,
             masks,
@@ -32,16 +40,36 @@ pub fn load_samples(plan: &DatasetPlan, seed: u64) -> Result<Vec<Sample>> {
             masks,
             axis,
             slices,
+            labels,
         } => {
             let axis = match axis {
                 SliceAxis::Axial => sensibench_data::SliceAxis::Axial,
                 SliceAxis::Coronal => sensibench_data::SliceAxis::Coronal,
                 SliceAxis::Sagittal => sensibench_data::SliceAxis::Sagittal,
             };
-            Box::new(
-                NiftiSliceDataset::open(images.clone(), masks.clone(), axis, slices.clone())
-                    .map_err(err)?,
-            )
+            let parts = nifti_parts(images, masks, axis, slices).map_err(err)?;
+            let mut samples = Vec::new();
+            for (image, mask, slices) in parts {
+                let ds =
+                    NiftiSliceDataset::open(vec![image], vec![mask], axis, slices).map_err(err)?;
+                for i in 0..ds.len() {
+                    samples.push(ds.get(i).map_err(err)?);
+                }
+            }
+            if let Some(map) = labels {
+                let pairs: Vec<(u8, u8)> = map
+                    .iter()
+                    .flat_map(|(to, from)| from.iter().map(move |&f| (f, *to)))
+                    .collect();
+                for s in &mut samples {
+                    if let Some(m) = &s.mask {
+                        s.mask = Some(sensibench_data::remap_labels(m, &pairs));
+                    }
+                }
+            }
+            let n = plan.limit.map_or(samples.len(), |l| l.min(samples.len()));
+            samples.truncate(n);
+            return Ok(samples);
         }
         DatasetSource::DicomFolder { path } => {
             Box::new(DicomFolderDataset::open(path).map_err(err)?)
@@ -49,4 +77,45 @@ pub fn load_samples(plan: &DatasetPlan, seed: u64) -> Result<Vec<Sample>> {
     };
     let n = plan.limit.map_or(ds.len(), |l| l.min(ds.len()));
     (0..n).map(|i| ds.get(i).map_err(err)).collect()
+}
+
+/// One `(image, mask, slices)` per volume: the slice list resolved per
+/// volume, so `containing_label` finds each volume's own slices.
+type NiftiPart = (PathBuf, Option<PathBuf>, Option<Vec<usize>>);
+
+fn nifti_parts(
+    images: &[PathBuf],
+    masks: &[Option<PathBuf>],
+    axis: sensibench_data::SliceAxis,
+    slices: &SliceSelection,
+) -> sensibench_core::Result<Vec<NiftiPart>> {
+    let mut out = Vec::with_capacity(images.len());
+    for (i, image) in images.iter().enumerate() {
+        let mask = masks.get(i).cloned().flatten();
+        let list = match slices {
+            SliceSelection::All => None,
+            SliceSelection::Indices(v) => Some(v.clone()),
+            SliceSelection::ContainingLabel { label, margin } => {
+                let Some(mp) = &mask else {
+                    return Err(sensibench_core::Error::Other(format!(
+                        "{}: `slices: {{containing_label: {label}}}` needs its mask",
+                        image.display()
+                    )));
+                };
+                let volume = sensibench_data::load_nifti_labels(mp)?;
+                let found =
+                    sensibench_data::slices_containing_label(&volume, axis, *label, *margin);
+                if found.is_empty() {
+                    return Err(sensibench_core::Error::Other(format!(
+                        "{}: no {} slice contains label {label}",
+                        mp.display(),
+                        axis.name()
+                    )));
+                }
+                Some(found)
+            }
+        };
+        out.push((image.clone(), mask, list));
+    }
+    Ok(out)
 }

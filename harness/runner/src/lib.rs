@@ -11,6 +11,7 @@
 //! with the reason, and the run goes on.
 
 mod datasets;
+pub mod efficiency;
 mod manifest;
 pub mod pipeline;
 mod predict;

@@ -59,6 +59,9 @@ pub struct Manifest {
     pub perturbations: Vec<PerturbationInfo>,
     /// The sample shown in the prediction strips.
     pub strip_sample: Option<(String, String)>,
+    /// The data-efficiency study, when the suite has one.
+    #[serde(default)]
+    pub efficiency: Option<crate::efficiency::EfficiencyInfo>,
 }
 
 impl Manifest {

@@ -30,6 +30,8 @@ use sensibench_report::{
 use sensibench_results::{PointStat, RunTables, aggregate_run, sample_scores};
 
 use crate::manifest::{Manifest, PerturbationInfo};
+
+mod efficiency;
 use crate::{Result, RunError, sanitize};
 
 /// Writes `<run_dir>/report/index.html` and returns its path.
@@ -339,6 +341,9 @@ fn strips(run_dir: &Path, m: &Manifest) -> Result<Vec<Strip>> {
     let Some((dataset, sample)) = &m.strip_sample else {
         return Ok(Vec::new());
     };
+    if m.models.is_empty() || m.perturbations.is_empty() {
+        return Ok(Vec::new());
+    }
     let scores = sample_scores(run_dir, dataset, sample, &m.primary_metric)?;
     let mut out = Vec::new();
     for p in m.perturbations.iter().filter(|p| p.kind != "none") {
@@ -382,7 +387,17 @@ fn strips(run_dir: &Path, m: &Manifest) -> Result<Vec<Strip>> {
 /// Builds the report's data from a run folder.
 pub fn report_data(run_dir: &Path) -> Result<ReportData> {
     let m = Manifest::read(run_dir)?;
-    let t = aggregate_run(run_dir)?;
+    // a run that is only a data-efficiency study has no robustness parts
+    let t = match aggregate_run(run_dir) {
+        Err(sensibench_results::ResultsError::NoParts(_)) if m.efficiency.is_some() => {
+            RunTables::default()
+        }
+        other => other?,
+    };
+    let study = match &m.efficiency {
+        Some(info) => Some(efficiency::study_report(run_dir, info, &m.primary_metric)?),
+        None => None,
+    };
     let lb_dataset = m
         .datasets
         .iter()
@@ -401,7 +416,10 @@ pub fn report_data(run_dir: &Path) -> Result<ReportData> {
             format!("{} ({})", m.suite_path, short(&m.suite_hash)),
         ),
         ("seed".into(), m.seed.to_string()),
-        ("rows".into(), t.rows.to_string()),
+        (
+            "rows".into(),
+            (t.rows + study.as_ref().map_or(0, |s| s.rows)).to_string(),
+        ),
     ];
     for model in &m.models {
         let what = if model.hash.is_empty() {
@@ -410,6 +428,14 @@ pub fn report_data(run_dir: &Path) -> Result<ReportData> {
             format!("{} · sha256 {}", model.backend, short(&model.hash))
         };
         provenance.push((format!("model {}", model.name), what));
+    }
+    if let Some(info) = &m.efficiency {
+        for src in &info.sources {
+            provenance.push((
+                format!("source {}", src.name),
+                format!("torchscript · sha256 {}", short(&src.hash)),
+            ));
+        }
     }
     let mut notes: Vec<String> = m
         .skipped_datasets
@@ -432,6 +458,30 @@ pub fn report_data(run_dir: &Path) -> Result<ReportData> {
             notes.push(format!("Model `{}` could not be loaded: {e}", model.name));
         }
     }
+    let mut failures: Vec<Failure> = t
+        .failures
+        .iter()
+        .map(|f| Failure {
+            model: f.model.clone(),
+            dataset: f.dataset.clone(),
+            perturbation: f.perturbation.clone(),
+            reason: f.reason.clone(),
+            rows: f.rows,
+        })
+        .collect();
+    let mut board = leaderboard(&m, &t, &lb_dataset);
+    let mut efficiency = Vec::new();
+    if let Some(study) = study {
+        notes.extend(study.notes);
+        failures.extend(study.failures);
+        efficiency = study.panels;
+        // a study-only run ranks its pretraining sources
+        if m.models.is_empty()
+            && let Some(lb) = study.leaderboard
+        {
+            board = lb;
+        }
+    }
     Ok(ReportData {
         title: m.title.clone(),
         suite: m.suite.clone(),
@@ -441,20 +491,11 @@ pub fn report_data(run_dir: &Path) -> Result<ReportData> {
         provenance,
         notes,
         ci_label: "95% percentile-bootstrap CI of the mean over samples (2000 resamples)".into(),
-        leaderboard: leaderboard(&m, &t, &lb_dataset),
+        leaderboard: board,
         panels: panels(&m, &t),
         strips: strips(run_dir, &m)?,
-        failures: t
-            .failures
-            .iter()
-            .map(|f| Failure {
-                model: f.model.clone(),
-                dataset: f.dataset.clone(),
-                perturbation: f.perturbation.clone(),
-                reason: f.reason.clone(),
-                rows: f.rows,
-            })
-            .collect(),
+        efficiency,
+        failures,
     })
 }
 

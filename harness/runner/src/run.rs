@@ -60,6 +60,10 @@ struct Loaded {
     predictor: Option<Predictor>,
 }
 
+/// Why a TorchScript model or study cannot run in this build.
+#[cfg(not(feature = "torch"))]
+pub(crate) const NO_TORCH: &str = "this sensibench was built without the `torch` feature (TorchScript needs libtorch): build it with `make suite` or `cargo build --features sensibench-cli/torch` with LIBTORCH set";
+
 fn load_model(
     mp: &ModelPlan,
     threads: usize,
@@ -67,6 +71,7 @@ fn load_model(
     let (backend, path) = match &mp.backend {
         BackendPlan::Onnx { path, .. } => ("onnx", Some(path.clone())),
         BackendPlan::Native { path } => ("native", Some(path.clone())),
+        BackendPlan::TorchScript { path, .. } => ("torchscript", Some(path.clone())),
         BackendPlan::Null => ("null", None),
     };
     let hash = path
@@ -89,6 +94,15 @@ fn load_model(
         BackendPlan::Onnx { .. } => {
             Err("this sensibench was built without the `onnx` feature".to_string())
         }
+        #[cfg(feature = "torch")]
+        BackendPlan::TorchScript { path, threads: t } => {
+            let t = [*t, threads].into_iter().find(|&t| t > 0).unwrap_or(0);
+            sensibench_backends_tch::TorchScriptModel::load(&mp.name, path, t)
+                .map(|m| Box::new(m) as Box<dyn Model>)
+                .map_err(|e| e.to_string())
+        }
+        #[cfg(not(feature = "torch"))]
+        BackendPlan::TorchScript { .. } => Err(NO_TORCH.to_string()),
         BackendPlan::Native { path } => {
             sensibench_backends::native::NativeModel::load(&mp.name, path, "{}")
                 .map(|m| Box::new(m) as Box<dyn Model>)
@@ -257,6 +271,11 @@ pub fn run(
         })
         .collect();
 
+    let study = match &plan.efficiency {
+        Some(eff) => Some(crate::efficiency::prepare(plan, eff, &datasets)?),
+        None => None,
+    };
+
     let primary = plan
         .report
         .primary_metric
@@ -306,6 +325,7 @@ pub fn run(
             .collect(),
         perturbations: perturbations.iter().map(|p| p.info.clone()).collect(),
         strip_sample: strip.clone(),
+        efficiency: study.clone(),
     };
     manifest.write(&run_dir)?;
 
@@ -417,6 +437,23 @@ pub fn run(
         }
     }
     bar.finish_and_clear();
+    if let (Some(eff), Some(info)) = (&plan.efficiency, &study) {
+        let outcome = crate::efficiency::run_study(&crate::efficiency::StudyContext {
+            plan,
+            eff,
+            info,
+            datasets: &datasets,
+            run_dir: &run_dir,
+            run_id: &run_id,
+            git_sha: &manifest.git_sha,
+            resume: opts.resume,
+            progress: opts.progress,
+        })?;
+        summary.parts_written += outcome.parts_written;
+        summary.parts_skipped += outcome.parts_skipped;
+        summary.rows += outcome.rows;
+        summary.failed_rows += outcome.failed_rows;
+    }
     summary.seconds = started.elapsed().as_secs_f64();
     summary.model_seconds = models
         .iter()

@@ -52,6 +52,8 @@ mod points;
 mod raw;
 mod validate;
 
+pub use validate::MEASURES;
+
 pub use error::{Diagnostic, SuiteError};
 pub use plan::*;
 pub use points::{MAX_POINTS, PointsSpec, expand_points};

@@ -37,6 +37,8 @@ pub struct Plan {
     pub metrics: Vec<String>,
     /// Options of the HTML report.
     pub report: ReportOptions,
+    /// The transfer-learning data-efficiency study (`efficiency:`), if any.
+    pub efficiency: Option<EfficiencyPlan>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -110,13 +112,46 @@ pub enum DatasetSource {
         masks: Vec<Option<PathBuf>>,
         /// The axis the volumes are cut along.
         axis: SliceAxis,
-        /// Slice indices to take; all when `None`.
-        slices: Option<Vec<usize>>,
+        /// Which slices to take.
+        slices: SliceSelection,
+        /// Relabelling of the masks: `(new label, old labels)`; every old
+        /// label not listed becomes 0. `None` keeps the labels as stored.
+        labels: Option<Vec<(u8, Vec<u8>)>>,
+    },
+    /// The deterministic synthetic axial CT phantom at L3, in Hounsfield
+    /// units, with a skeletal-muscle mask (label 1).
+    PhantomCt {
+        /// Number of subjects (each with its own anatomy), >= 1.
+        subjects: usize,
+        /// Axial slices per subject around L3, >= 1.
+        slices_per_subject: usize,
+        /// Image side in pixels (16..=2048).
+        size: usize,
+        /// Simulated human observers' masks per slice (0 = none); their
+        /// pairwise agreement gives a human band.
+        observers: usize,
     },
     /// A folder of single-frame DICOM files (no masks).
     DicomFolder {
         /// The folder of DICOM files.
         path: PathBuf,
+    },
+}
+
+/// Which slices of a volume a `nifti_slices` dataset takes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SliceSelection {
+    /// Every slice.
+    All,
+    /// These slice indices.
+    Indices(Vec<usize>),
+    /// The slices whose (original, not relabelled) mask contains `label`,
+    /// widened by `margin` slices on each side, e.g. the L3 vertebra.
+    ContainingLabel {
+        /// The label that must be present in the slice.
+        label: u8,
+        /// Extra slices on each side.
+        margin: usize,
     },
 }
 
@@ -161,6 +196,13 @@ pub enum BackendPlan {
     Native {
         /// The plugin library file.
         path: PathBuf,
+    },
+    /// A TorchScript module run by libtorch (`torch` feature).
+    TorchScript {
+        /// The `.pt` file, absolute.
+        path: PathBuf,
+        /// Intra-op threads; 0 = libtorch's default.
+        threads: usize,
     },
     /// Returns the reference: measures the harness's overhead.
     Null,
@@ -248,4 +290,123 @@ pub struct ReportOptions {
     pub strip_sample: Option<String>,
     /// The metric of the leaderboard and the headline charts (default: first metric).
     pub primary_metric: Option<String>,
+}
+
+/// The transfer-learning data-efficiency study: for every pretraining
+/// source × training-set size × fold (× repeat), fine-tune the source on `n`
+/// images of the training folds and score it on the held-out fold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EfficiencyPlan {
+    /// The pretraining sources, in suite order.
+    pub sources: Vec<SourcePlan>,
+    /// Datasets the study runs on (names of `datasets:`, in suite order;
+    /// all that have masks when not given). Each dataset is its own study.
+    pub datasets: Vec<String>,
+    /// How images become the modules' input (size, fit, normalisation).
+    pub preprocess: Preprocess,
+    /// Training-set sizes in increasing order; `None` = all training images.
+    pub train_sizes: Vec<TrainSize>,
+    /// Cross-validation folds (>= 2).
+    pub folds: usize,
+    /// Repeats with different random subsets (>= 1).
+    pub repeats: usize,
+    /// Optimiser steps per fine-tuning, or epochs over the `n` images.
+    pub schedule: Schedule,
+    /// Images per step.
+    pub batch_size: usize,
+    /// The optimiser.
+    pub optimizer: OptimizerPlan,
+    /// Learning rate (> 0).
+    pub learning_rate: f64,
+    /// Weight decay (>= 0).
+    pub weight_decay: f64,
+    /// Cross-entropy weight in the loss.
+    pub ce_weight: f64,
+    /// Soft-Dice weight in the loss.
+    pub dice_weight: f64,
+    /// On-the-fly augmentation.
+    pub augment: AugmentPlan,
+    /// libtorch intra-op threads (0 = its default).
+    pub threads: usize,
+    /// Clinical measures compared between prediction and reference
+    /// (`area_cm2`, `mean_hu`).
+    pub measures: Vec<String>,
+    /// The human inter-observer reference, if declared.
+    pub human: Option<HumanPlan>,
+}
+
+/// One pretraining source: a TorchScript module to fine-tune.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourcePlan {
+    /// Unique within the study.
+    pub name: String,
+    /// The `.pt` file, absolute.
+    pub path: PathBuf,
+}
+
+/// A training-set size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrainSize {
+    /// `n` images.
+    N(usize),
+    /// Every image of the training folds (`all`).
+    All,
+}
+
+/// How long each fine-tuning runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Schedule {
+    /// A fixed number of optimiser steps whatever `n`.
+    Steps(usize),
+    /// Passes over the `n` training images: `ceil(epochs · n / batch)` steps.
+    Epochs(usize),
+}
+
+/// The optimiser of the study.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum OptimizerPlan {
+    /// Adam.
+    Adam,
+    /// AdamW (decoupled weight decay).
+    AdamW,
+    /// SGD with momentum.
+    Sgd {
+        /// Momentum in [0, 1).
+        momentum: f64,
+    },
+}
+
+/// On-the-fly augmentation of training images.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct AugmentPlan {
+    /// Random left-right mirror.
+    pub flip_x: bool,
+    /// Random top-bottom mirror.
+    pub flip_y: bool,
+    /// Random multiple of 90° (square inputs).
+    pub rot90: bool,
+    /// Intensity factor drawn from [1 - scale, 1 + scale].
+    pub scale: f64,
+    /// Intensity offset drawn from [-shift, shift] (in normalised units).
+    pub shift: f64,
+}
+
+/// The human inter-observer reference of a study.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HumanPlan {
+    /// The metric the band is on (one of the suite's metrics).
+    pub metric: String,
+    /// A declared level, or `None` = computed from the datasets' observers.
+    pub declared: Option<DeclaredBand>,
+    /// Where the level comes from (free text for the report).
+    pub source: String,
+}
+
+/// A declared human level: `value ± spread`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DeclaredBand {
+    /// The inter-observer level.
+    pub value: f64,
+    /// Its spread (>= 0): the band is `value ± spread`.
+    pub spread: f64,
 }

@@ -46,6 +46,8 @@ pub(crate) struct RawSuite {
     pub metrics: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     pub report: Option<RawReport>,
+    #[serde(default)]
+    pub efficiency: Option<Spanned<RawEfficiency>>,
 }
 
 /// The `source:` of a dataset.
@@ -53,6 +55,7 @@ pub(crate) struct RawSuite {
 #[serde(rename_all = "snake_case")]
 pub(crate) enum SourceKind {
     PhantomCardiac,
+    PhantomCt,
     ImageFolder,
     NiftiSlices,
     DicomFolder,
@@ -62,6 +65,7 @@ impl SourceKind {
     pub fn as_str(self) -> &'static str {
         match self {
             SourceKind::PhantomCardiac => "phantom_cardiac",
+            SourceKind::PhantomCt => "phantom_ct",
             SourceKind::ImageFolder => "image_folder",
             SourceKind::NiftiSlices => "nifti_slices",
             SourceKind::DicomFolder => "dicom_folder",
@@ -91,6 +95,9 @@ pub(crate) struct RawDataset {
     pub slices_per_subject: Option<Spanned<usize>>,
     #[serde(default)]
     pub size: Option<Spanned<usize>>,
+    // phantom_ct
+    #[serde(default)]
+    pub observers: Option<Spanned<usize>>,
     // image_folder, nifti_slices
     #[serde(default)]
     pub images: Option<Spanned<PathList>>,
@@ -103,10 +110,51 @@ pub(crate) struct RawDataset {
     #[serde(default)]
     pub axis: Option<Spanned<SliceAxis>>,
     #[serde(default)]
-    pub slices: Option<Spanned<Vec<usize>>>,
+    pub slices: Option<Spanned<RawSlices>>,
+    #[serde(default)]
+    pub labels: Option<Spanned<std::collections::BTreeMap<u8, Vec<u8>>>>,
     // dicom_folder
     #[serde(default)]
     pub path: Option<Spanned<String>>,
+}
+
+/// `slices:` of a NIfTI dataset: indices, or the slices containing a label.
+#[derive(Debug)]
+pub(crate) enum RawSlices {
+    List(Vec<usize>),
+    Containing(RawContaining),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawContaining {
+    pub containing_label: Spanned<u8>,
+    #[serde(default)]
+    pub margin: Option<Spanned<usize>>,
+}
+
+impl<'de> Deserialize<'de> for RawSlices {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawSlices;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of slice indices or {containing_label: L, margin: M}")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawSlices, A::Error> {
+                let mut out = Vec::new();
+                while let Some(item) = seq.next_element::<usize>()? {
+                    out.push(item);
+                }
+                Ok(RawSlices::List(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawSlices, A::Error> {
+                RawContaining::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(RawSlices::Containing)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A path (`images: folder`) or a list of paths, each possibly null
@@ -146,6 +194,7 @@ impl<'de> Deserialize<'de> for PathList {
 pub(crate) enum BackendKind {
     Onnx,
     Native,
+    Torchscript,
     Null,
 }
 
@@ -319,4 +368,132 @@ pub(crate) struct RawReport {
     pub strip_sample: Option<String>,
     #[serde(default)]
     pub primary_metric: Option<Spanned<String>>,
+}
+
+/// `efficiency:`, the transfer-learning data-efficiency study.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawEfficiency {
+    pub sources: Spanned<Vec<Spanned<RawSource>>>,
+    #[serde(default)]
+    pub datasets: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub input: Option<Spanned<RawInput>>,
+    #[serde(default)]
+    pub normalize: Option<Spanned<RawNormalize>>,
+    pub train_sizes: Spanned<Vec<Spanned<RawTrainSize>>>,
+    #[serde(default)]
+    pub folds: Option<Spanned<usize>>,
+    #[serde(default)]
+    pub repeats: Option<Spanned<usize>>,
+    #[serde(default)]
+    pub steps: Option<Spanned<usize>>,
+    #[serde(default)]
+    pub epochs: Option<Spanned<usize>>,
+    #[serde(default)]
+    pub batch_size: Option<Spanned<usize>>,
+    #[serde(default)]
+    pub optimizer: Option<Spanned<RawOptimizer>>,
+    #[serde(default)]
+    pub momentum: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub learning_rate: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub weight_decay: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub loss: Option<Spanned<RawLoss>>,
+    #[serde(default)]
+    pub augment: Option<Spanned<RawAugment>>,
+    #[serde(default)]
+    pub threads: Option<Spanned<usize>>,
+    #[serde(default)]
+    pub measures: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub human: Option<Spanned<RawHuman>>,
+}
+
+/// One pretraining source.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSource {
+    pub name: Spanned<String>,
+    pub path: Spanned<String>,
+}
+
+/// A training-set size: a number or `all`.
+#[derive(Debug)]
+pub(crate) enum RawTrainSize {
+    N(i64),
+    Word(String),
+}
+
+impl<'de> Deserialize<'de> for RawTrainSize {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = RawTrainSize;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number of training images or `all`")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawTrainSize, E> {
+                Ok(RawTrainSize::N(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawTrainSize, E> {
+                Ok(RawTrainSize::N(i64::try_from(v).unwrap_or(i64::MAX)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawTrainSize, E> {
+                Ok(RawTrainSize::Word(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum RawOptimizer {
+    Adam,
+    Adamw,
+    Sgd,
+}
+
+/// `loss: {ce: 1, dice: 1}` (the weights of Dice + cross-entropy).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLoss {
+    #[serde(default)]
+    pub ce: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub dice: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAugment {
+    #[serde(default)]
+    pub flip_x: bool,
+    #[serde(default)]
+    pub flip_y: bool,
+    #[serde(default)]
+    pub rot90: bool,
+    #[serde(default)]
+    pub scale: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub shift: Option<Spanned<f64>>,
+}
+
+/// `human:` the inter-observer reference: declared (`value`, `spread`) or
+/// `from: observers`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawHuman {
+    pub metric: Spanned<String>,
+    #[serde(default)]
+    pub value: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub spread: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub from: Option<Spanned<String>>,
+    #[serde(default)]
+    pub source: Option<String>,
 }

@@ -8,15 +8,19 @@ use sensibench_core::{Error as CoreError, Params, did_you_mean};
 use serde_saphyr::Spanned;
 
 use crate::Catalog;
+
+mod efficiency;
+use crate::plan::SliceSelection;
 use crate::plan::{
     BackendPlan, DatasetPlan, DatasetSource, Fit, ModelPlan, Normalize, PerturbationPlan, Plan,
     Postprocess, Preprocess, ReferenceMode, ReportOptions, SkippedDataset,
 };
 use crate::points::{MAX_POINTS, PointsSpec, expand_points};
 use crate::raw::{
-    BackendKind, PathList, RawDataset, RawFit, RawGenerator, RawModel, RawNormalize, RawOutput,
-    RawPerturbation, RawPoints, RawSuite, SourceKind,
+    BackendKind, PathList, RawDataset, RawFit, RawGenerator, RawInput, RawModel, RawNormalize,
+    RawOutput, RawPerturbation, RawPoints, RawSlices, RawSuite, SourceKind,
 };
+pub use efficiency::MEASURES;
 
 /// What a dataset without `obtain:` says about getting its files.
 pub const DEFAULT_OBTAIN: &str =
@@ -121,8 +125,12 @@ pub(crate) fn validate(raw: RawSuite, ctx: &Context) -> Result<Plan, Vec<(Pos, S
         ("task", raw.task.is_some()),
         ("classes", raw.classes.is_some()),
         ("datasets", raw.datasets.is_some()),
-        ("models", raw.models.is_some()),
-        ("perturbations", raw.perturbations.is_some()),
+        // a data-efficiency study alone needs no models or perturbations
+        ("models", raw.models.is_some() || raw.efficiency.is_some()),
+        (
+            "perturbations",
+            raw.perturbations.is_some() || raw.efficiency.is_some(),
+        ),
         ("metrics", raw.metrics.is_some()),
     ] {
         if !present {
@@ -289,6 +297,11 @@ pub(crate) fn validate(raw: RawSuite, ctx: &Context) -> Result<Plan, Vec<(Pos, S
         primary_metric: raw_report.primary_metric.map(|m| m.value),
     };
 
+    let efficiency = raw
+        .efficiency
+        .as_ref()
+        .and_then(|e| efficiency::efficiency(&mut ck, e, &datasets, &skipped_datasets, &metrics));
+
     // Every missing required key has been reported above, so the `else`
     // branch always carries errors.
     let (Some(name), Some(seed), Some(task), Some(classes)) =
@@ -314,6 +327,7 @@ pub(crate) fn validate(raw: RawSuite, ctx: &Context) -> Result<Plan, Vec<(Pos, S
         perturbations,
         metrics,
         report,
+        efficiency,
     })
 }
 
@@ -339,6 +353,10 @@ struct DataPath {
     folder: bool,
 }
 
+fn has_masks_declared(d: &RawDataset) -> bool {
+    d.masks.is_some()
+}
+
 fn dataset(
     ck: &mut Checker,
     item: &Spanned<RawDataset>,
@@ -351,16 +369,26 @@ fn dataset(
     let kind = d.source.value;
 
     // Which keys apply to which source.
-    let present: [(&str, Option<Pos>, &[SourceKind]); 9] = {
+    let present: [(&str, Option<Pos>, &[SourceKind]); 11] = {
         use SourceKind::*;
         [
-            ("subjects", d.subjects.as_ref().map(pos), &[PhantomCardiac]),
+            (
+                "subjects",
+                d.subjects.as_ref().map(pos),
+                &[PhantomCardiac, PhantomCt],
+            ),
             (
                 "slices_per_subject",
                 d.slices_per_subject.as_ref().map(pos),
-                &[PhantomCardiac],
+                &[PhantomCardiac, PhantomCt],
             ),
-            ("size", d.size.as_ref().map(pos), &[PhantomCardiac]),
+            (
+                "size",
+                d.size.as_ref().map(pos),
+                &[PhantomCardiac, PhantomCt],
+            ),
+            ("observers", d.observers.as_ref().map(pos), &[PhantomCt]),
+            ("labels", d.labels.as_ref().map(pos), &[NiftiSlices]),
             (
                 "images",
                 d.images.as_ref().map(pos),
@@ -422,7 +450,7 @@ fn dataset(
     let mut has_masks = true;
 
     let source = match kind {
-        SourceKind::PhantomCardiac => {
+        SourceKind::PhantomCardiac | SourceKind::PhantomCt => {
             require(ck, "subjects", d.subjects.is_some());
             require(ck, "slices_per_subject", d.slices_per_subject.is_some());
             require(ck, "size", d.size.is_some());
@@ -449,10 +477,31 @@ fn dataset(
                     ),
                 );
             }
-            DatasetSource::PhantomCardiac {
-                subjects: d.subjects.as_ref().map_or(0, |v| v.value),
-                slices_per_subject: d.slices_per_subject.as_ref().map_or(0, |v| v.value),
-                size: d.size.as_ref().map_or(0, |v| v.value),
+            let subjects = d.subjects.as_ref().map_or(0, |v| v.value);
+            let slices_per_subject = d.slices_per_subject.as_ref().map_or(0, |v| v.value);
+            let size = d.size.as_ref().map_or(0, |v| v.value);
+            if kind == SourceKind::PhantomCt {
+                let observers = d.observers.as_ref().map_or(0, |v| v.value);
+                if let Some(o) = &d.observers
+                    && o.value == 1
+                {
+                    ck.error(
+                        pos(o),
+                        "`observers` must be 0 (none) or at least 2: agreement needs pairs",
+                    );
+                }
+                DatasetSource::PhantomCt {
+                    subjects,
+                    slices_per_subject,
+                    size,
+                    observers,
+                }
+            } else {
+                DatasetSource::PhantomCardiac {
+                    subjects,
+                    slices_per_subject,
+                    size,
+                }
             }
         }
         SourceKind::ImageFolder => {
@@ -530,14 +579,70 @@ fn dataset(
                     vec![None; images.len()]
                 }
             };
-            if let Some(sl) = &d.slices
-                && sl.value.is_empty()
-            {
-                ck.error(
-                    pos(sl),
-                    "`slices` is empty; leave it out to take every slice",
-                );
-            }
+            let slices = match &d.slices {
+                None => SliceSelection::All,
+                Some(sl) => match &sl.value {
+                    RawSlices::List(v) if v.is_empty() => {
+                        ck.error(
+                            pos(sl),
+                            "`slices` is empty; leave it out to take every slice",
+                        );
+                        SliceSelection::All
+                    }
+                    RawSlices::List(v) => SliceSelection::Indices(v.clone()),
+                    RawSlices::Containing(c) => {
+                        if !has_masks_declared(d) {
+                            ck.error(
+                                pos(sl),
+                                "`slices: {containing_label: ...}` needs `masks` (the label is looked up in them)",
+                            );
+                        }
+                        SliceSelection::ContainingLabel {
+                            label: c.containing_label.value,
+                            margin: c.margin.as_ref().map_or(0, |m| m.value),
+                        }
+                    }
+                },
+            };
+            let labels = d.labels.as_ref().map(|l| {
+                if l.value.is_empty() {
+                    ck.error(
+                        pos(l),
+                        "`labels` is empty; leave it out to keep the stored labels",
+                    );
+                }
+                if !has_masks_declared(d) {
+                    ck.error(
+                        pos(l),
+                        "`labels` relabels the masks, but the dataset has no `masks`",
+                    );
+                }
+                let mut seen: HashMap<u8, u8> = HashMap::new();
+                for (to, from) in &l.value {
+                    if from.is_empty() {
+                        ck.error(
+                            pos(l),
+                            format!("`labels`: label {to} lists no stored labels"),
+                        );
+                    }
+                    for f in from {
+                        if let Some(prev) = seen.insert(*f, *to)
+                            && prev != *to
+                        {
+                            ck.error(
+                                pos(l),
+                                format!(
+                                    "`labels`: stored label {f} is mapped to both {prev} and {to}"
+                                ),
+                            );
+                        }
+                    }
+                }
+                l.value
+                    .iter()
+                    .map(|(to, from)| (*to, from.clone()))
+                    .collect()
+            });
             DatasetSource::NiftiSlices {
                 images,
                 masks,
@@ -545,7 +650,8 @@ fn dataset(
                     .axis
                     .as_ref()
                     .map_or(crate::plan::SliceAxis::Axial, |a| a.value),
-                slices: d.slices.as_ref().map(|s| s.value.clone()),
+                slices,
+                labels,
             }
         }
         SourceKind::DicomFolder => {
@@ -710,6 +816,71 @@ fn path_list(
     }
 }
 
+/// `input:` and `normalize:` of a model (or of the efficiency study).
+fn preprocess(
+    ck: &mut Checker,
+    input: Option<&Spanned<RawInput>>,
+    normalize: Option<&Spanned<RawNormalize>>,
+) -> Preprocess {
+    let mut preprocess = Preprocess {
+        size: None,
+        fit: Fit::Resize,
+        normalize: Normalize::None,
+    };
+    if let Some(input) = input {
+        if let Some(size) = &input.value.size {
+            match size.value.as_slice() {
+                [h, w] if *h >= 1 && *w >= 1 => preprocess.size = Some([*h, *w]),
+                other => ck.error(
+                    pos(size),
+                    format!("`size` must be [height, width], two integers >= 1; got {other:?}"),
+                ),
+            }
+        }
+        if let Some(RawFit::Pad) = input.value.fit {
+            preprocess.fit = Fit::Pad;
+        }
+    }
+    if let Some(n) = normalize {
+        preprocess.normalize = match &n.value {
+            RawNormalize::None => Normalize::None,
+            RawNormalize::Zscore => Normalize::ZScore,
+            RawNormalize::Minmax => Normalize::MinMax,
+            RawNormalize::Fixed(f) => {
+                if !f.mean.value.is_finite() {
+                    ck.error(pos(&f.mean), "`mean` must be a finite number");
+                }
+                if !(f.std.value.is_finite() && f.std.value > 0.0) {
+                    ck.error(
+                        pos(&f.std),
+                        format!("`std` must be a finite number > 0, got {}", f.std.value),
+                    );
+                }
+                Normalize::Fixed {
+                    mean: f.mean.value,
+                    std: f.std.value,
+                }
+            }
+            RawNormalize::Window(w) => {
+                if !w.level.value.is_finite() {
+                    ck.error(pos(&w.level), "`level` must be a finite number");
+                }
+                if !(w.width.value.is_finite() && w.width.value > 0.0) {
+                    ck.error(
+                        pos(&w.width),
+                        format!("`width` must be a finite number > 0, got {}", w.width.value),
+                    );
+                }
+                Normalize::Window {
+                    level: w.level.value,
+                    width: w.width.value,
+                }
+            }
+        };
+    }
+    preprocess
+}
+
 fn model(ck: &mut Checker, m: &RawModel) -> Option<ModelPlan> {
     let errors_before = ck.errors.len();
     let name = &m.name.value;
@@ -802,6 +973,22 @@ fn model(ck: &mut Checker, m: &RawModel) -> Option<ModelPlan> {
                 }
             }
         }
+        BackendKind::Torchscript => {
+            not_here(ck, "plugin", m.plugin.as_ref().map(pos), "torchscript");
+            match &m.path {
+                Some(p) => model_file(ck, p).map(|path| BackendPlan::TorchScript {
+                    path,
+                    threads: m.threads.as_ref().map_or(0, |t| t.value),
+                }),
+                None => {
+                    ck.error(
+                        backend_at,
+                        format!("model `{name}`: `backend: torchscript` needs `path`"),
+                    );
+                    None
+                }
+            }
+        }
         BackendKind::Null => {
             not_here(ck, "path", m.path.as_ref().map(pos), "null");
             not_here(ck, "plugin", m.plugin.as_ref().map(pos), "null");
@@ -810,62 +997,7 @@ fn model(ck: &mut Checker, m: &RawModel) -> Option<ModelPlan> {
         }
     };
 
-    let mut preprocess = Preprocess {
-        size: None,
-        fit: Fit::Resize,
-        normalize: Normalize::None,
-    };
-    if let Some(input) = &m.input {
-        if let Some(size) = &input.value.size {
-            match size.value.as_slice() {
-                [h, w] if *h >= 1 && *w >= 1 => preprocess.size = Some([*h, *w]),
-                other => ck.error(
-                    pos(size),
-                    format!("`size` must be [height, width], two integers >= 1; got {other:?}"),
-                ),
-            }
-        }
-        if let Some(RawFit::Pad) = input.value.fit {
-            preprocess.fit = Fit::Pad;
-        }
-    }
-    if let Some(n) = &m.normalize {
-        preprocess.normalize = match &n.value {
-            RawNormalize::None => Normalize::None,
-            RawNormalize::Zscore => Normalize::ZScore,
-            RawNormalize::Minmax => Normalize::MinMax,
-            RawNormalize::Fixed(f) => {
-                if !f.mean.value.is_finite() {
-                    ck.error(pos(&f.mean), "`mean` must be a finite number");
-                }
-                if !(f.std.value.is_finite() && f.std.value > 0.0) {
-                    ck.error(
-                        pos(&f.std),
-                        format!("`std` must be a finite number > 0, got {}", f.std.value),
-                    );
-                }
-                Normalize::Fixed {
-                    mean: f.mean.value,
-                    std: f.std.value,
-                }
-            }
-            RawNormalize::Window(w) => {
-                if !w.level.value.is_finite() {
-                    ck.error(pos(&w.level), "`level` must be a finite number");
-                }
-                if !(w.width.value.is_finite() && w.width.value > 0.0) {
-                    ck.error(
-                        pos(&w.width),
-                        format!("`width` must be a finite number > 0, got {}", w.width.value),
-                    );
-                }
-                Normalize::Window {
-                    level: w.level.value,
-                    width: w.width.value,
-                }
-            }
-        };
-    }
+    let preprocess = preprocess(ck, m.input.as_ref(), m.normalize.as_ref());
     let postprocess = match m.output.as_ref().map(|o| &o.value) {
         None | Some(RawOutput::Argmax) => Postprocess::Argmax,
         Some(RawOutput::Labels) => Postprocess::Labels,

@@ -87,7 +87,7 @@ fn registry() -> Registry<PerturbationEntry> {
     r
 }
 
-const METRICS: [&str; 3] = ["dice", "hd95", "assd"];
+const METRICS: [&str; 4] = ["dice", "hd95", "assd", "rmssd"];
 
 /// A temp tree: `suites/` (the suite file), `plugins/models/cardiac/*.onnx`
 /// and `models/net.onnx` (placeholders), `data/` (the data root), and a fake
@@ -1114,6 +1114,7 @@ models:\n";
             masks,
             axis,
             slices,
+            labels,
         } => {
             assert_eq!(
                 *images,
@@ -1121,7 +1122,11 @@ models:\n";
             );
             assert_eq!(*masks, [Some(t.path("data/vol/a_mask.nii.gz")), None]);
             assert_eq!(*axis, sensibench_suite::SliceAxis::Axial);
-            assert_eq!(slices.as_deref(), Some(&[3, 4][..]));
+            assert_eq!(
+                *slices,
+                sensibench_suite::plan::SliceSelection::Indices(vec![3, 4])
+            );
+            assert_eq!(*labels, None);
         }
         other => panic!("{other:?}"),
     }
@@ -1182,4 +1187,244 @@ models:\n";
         e[1].2
             .starts_with("dataset `vols`: `vol/c.nii.gz` not found under the data root")
     );
+}
+
+// ------------------------------------------------- efficiency (muscle.yaml)
+
+fn muscle_tree() -> (Tree, PathBuf) {
+    let t = Tree::new();
+    for s in ["random", "supervised", "autoencoder", "mednist"] {
+        t.touch(&format!("plugins/models/muscle/muscle_{s}.pt"));
+    }
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../suites/muscle.yaml");
+    let suite = t.path("suites/muscle.yaml");
+    std::fs::write(
+        &suite,
+        std::fs::read_to_string(&p).expect("suites/muscle.yaml"),
+    )
+    .expect("copy");
+    (t, suite)
+}
+
+#[test]
+fn muscle_suite_parses() {
+    use sensibench_suite::plan::{AugmentPlan, OptimizerPlan, Schedule, SliceSelection, TrainSize};
+    let (t, suite) = muscle_tree();
+    let plan = t.load_file(&suite).unwrap_or_else(|e| panic!("{e}"));
+    assert!(plan.models.is_empty() && plan.perturbations.is_empty());
+    assert!(matches!(
+        plan.datasets[0].source,
+        DatasetSource::PhantomCt {
+            subjects: 12,
+            slices_per_subject: 3,
+            size: 128,
+            observers: 4
+        }
+    ));
+    // the real CT is optional and absent here: skipped with how to obtain it
+    assert_eq!(plan.skipped_datasets.len(), 1);
+    assert!(
+        plan.skipped_datasets[0]
+            .reason
+            .contains("example_ct.nii.gz")
+    );
+    assert!(plan.skipped_datasets[0].reason.contains("TotalSegmentator"));
+    let e = plan.efficiency.as_ref().expect("efficiency");
+    let names: Vec<&str> = e.sources.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["random", "supervised", "autoencoder", "mednist"]);
+    assert!(
+        e.sources[1]
+            .path
+            .ends_with("plugins/models/muscle/muscle_supervised.pt")
+    );
+    assert_eq!(e.datasets, ["phantom"]);
+    assert_eq!(e.train_sizes, [1, 2, 5, 10, 20].map(TrainSize::N).to_vec());
+    assert_eq!((e.folds, e.repeats, e.batch_size), (4, 1, 4));
+    assert_eq!(e.schedule, Schedule::Steps(60));
+    assert_eq!(e.optimizer, OptimizerPlan::Adam);
+    assert_eq!((e.learning_rate, e.weight_decay), (0.002, 0.0));
+    assert_eq!((e.ce_weight, e.dice_weight), (1.0, 1.0));
+    assert_eq!(
+        e.augment,
+        AugmentPlan {
+            flip_x: true,
+            flip_y: false,
+            rot90: false,
+            scale: 0.05,
+            shift: 0.02
+        }
+    );
+    assert_eq!(
+        e.preprocess.normalize,
+        Normalize::Window {
+            level: 40.0,
+            width: 400.0
+        }
+    );
+    assert_eq!(e.preprocess.size, Some([128, 128]));
+    assert_eq!(e.measures, ["area_cm2", "mean_hu"]);
+    let h = e.human.as_ref().expect("human");
+    assert_eq!((h.metric.as_str(), h.declared), ("dice", None));
+
+    // with the real CT present, its slices are those containing label 29
+    // and its masks are relabelled
+    t.touch("data/ct-totalseg/tests/reference_files/example_ct.nii.gz");
+    t.touch("data/ct-totalseg/tests/reference_files/example_seg_fast_force_split.nii.gz");
+    let plan = t.load_file(&suite).unwrap_or_else(|e| panic!("{e}"));
+    match &plan.datasets[1].source {
+        DatasetSource::NiftiSlices { slices, labels, .. } => {
+            assert_eq!(
+                *slices,
+                SliceSelection::ContainingLabel {
+                    label: 29,
+                    margin: 0
+                }
+            );
+            assert_eq!(*labels, Some(vec![(1, (80..=89).collect())]));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        plan.efficiency.as_ref().map(|e| e.datasets.clone()),
+        Some(vec!["phantom".to_string(), "ct-l3".to_string()])
+    );
+}
+
+/// A small study; the error tests below break one piece at a time. Line
+/// numbers refer to this text.
+const STUDY: &str = "\
+name: study
+seed: 1
+task: segmentation
+classes: [background, muscle]
+datasets:
+  - name: ph
+    source: phantom_ct
+    subjects: 4
+    slices_per_subject: 1
+    size: 32
+    observers: 3
+metrics: [dice]
+efficiency:
+  sources:
+    - name: random
+      path: ../models/net.onnx
+  input: { size: [32, 32] }
+  train_sizes: [1, 2, all]
+  steps: 3
+  human: { metric: dice, from: observers }
+";
+
+fn study_with(from: &str, to: &str) -> String {
+    assert!(STUDY.contains(from), "{from:?} not in STUDY");
+    STUDY.replacen(from, to, 1)
+}
+
+#[test]
+fn study_rules_are_located() {
+    use sensibench_suite::plan::TrainSize;
+    let t = Tree::new();
+    let plan = t.load(STUDY).unwrap_or_else(|e| panic!("{e}"));
+    let e = plan.efficiency.expect("study");
+    assert_eq!(
+        e.train_sizes,
+        [TrainSize::N(1), TrainSize::N(2), TrainSize::All]
+    );
+    assert_eq!(e.folds, 4, "four folds by default, as the paper");
+
+    let e = one_error(&t, &study_with("[1, 2, all]", "[2, 1]"));
+    assert_eq!(
+        e,
+        (18, 20, "training-set sizes must increase: 1 after 2".into())
+    );
+    let e = one_error(&t, &study_with("[1, 2, all]", "[all, 2]"));
+    assert_eq!(
+        e,
+        (18, 22, "`all` must be the last training-set size".into())
+    );
+    let e = one_error(&t, &study_with("[1, 2, all]", "[0, 2]"));
+    assert_eq!(
+        e,
+        (
+            18,
+            17,
+            "a training-set size must be at least 1, got 0".into()
+        )
+    );
+    let e = errors(&t, &study_with("[1, 2, all]", "[1, most]"));
+    assert_eq!(
+        e,
+        vec![(
+            18,
+            20,
+            "`most` is not a training-set size: give a number or `all`".into()
+        )]
+    );
+    let e = one_error(&t, &study_with("  steps: 3\n", "  steps: 3\n  epochs: 2\n"));
+    assert_eq!(e, (20, 11, "give `steps` or `epochs`, not both".into()));
+    let e = one_error(
+        &t,
+        &study_with("  steps: 3\n", "  steps: 3\n  momentum: 0.9\n"),
+    );
+    assert_eq!(
+        e,
+        (20, 13, "`momentum` applies to `optimizer: sgd` only".into())
+    );
+    let e = one_error(&t, &study_with("  steps: 3\n", "  steps: 3\n  folds: 1\n"));
+    assert_eq!(e, (20, 10, "`folds` must be at least 2, got 1".into()));
+    let e = one_error(
+        &t,
+        &study_with("  steps: 3\n", "  steps: 3\n  measures: [area, mean_hu]\n"),
+    );
+    assert_eq!(
+        e,
+        (
+            20,
+            14,
+            "unknown measure `area` (known: `area_cm2`, `mean_hu`)".into()
+        )
+    );
+    let e = one_error(&t, &study_with("metric: dice, from", "metric: hd95, from"));
+    assert_eq!(
+        e,
+        (
+            20,
+            20,
+            "`human.metric` `hd95` is not among the suite's metrics (`dice`)".into()
+        )
+    );
+    let e = one_error(&t, &study_with("    observers: 3\n", ""));
+    assert_eq!(e.0, 19);
+    assert!(
+        e.2.starts_with("`from: observers` needs a study dataset with observers' masks"),
+        "{e:?}"
+    );
+    let e = one_error(&t, &study_with("../models/net.onnx", "../models/nope.pt"));
+    assert_eq!((e.0, e.1), (16, 13));
+    assert!(
+        e.2.starts_with("source `random`: TorchScript file `../models/nope.pt` not found"),
+        "{e:?}"
+    );
+    let e = one_error(&t, &study_with("  input: { size: [32, 32] }\n", ""));
+    assert_eq!(e.0, 14);
+    assert!(e.2.contains("needs `input: {size: [h, w]}`"), "{e:?}");
+    let e = errors(&t, &study_with("    observers: 3\n", "    observers: 1\n"));
+    assert_eq!(e.len(), 2, "{e:?}"); // and `from: observers` lacks observers
+    let e = e.into_iter().next().expect("error");
+    assert_eq!(
+        e,
+        (
+            11,
+            16,
+            "`observers` must be 0 (none) or at least 2: agreement needs pairs".into()
+        )
+    );
+    // a study needs no models or perturbations, but a suite without a study does
+    let e = errors(
+        &t,
+        &STUDY
+            .replace(STUDY.split("efficiency:").nth(1).unwrap_or(""), "")
+            .replace("efficiency:", ""),
+    );
+    assert!(e.iter().any(|x| x.2 == "missing key `models`"), "{e:?}");
 }

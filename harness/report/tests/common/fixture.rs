@@ -297,6 +297,7 @@ pub fn report_data() -> ReportData {
             ],
             rows,
         },
+        efficiency: Vec::new(),
         panels,
         strips,
         failures: vec![Failure {

@@ -1,0 +1,354 @@
+//! Rows of the transfer-learning data-efficiency study and their aggregation.
+//!
+//! One part per unit of work (dataset × source × training size × fold ×
+//! repeat) under `<run>/efficiency/`, written atomically, so a run resumes
+//! per unit. Long format: one row per held-out sample × class × metric (or
+//! clinical measure), with the provenance columns of the robustness rows.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use sensibench_metrics::agreement::{BlandAltman, bland_altman, fold_ci};
+
+use crate::store::Status;
+use crate::{Result, ResultsError};
+
+/// One long-format row of the study.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EfficiencyRow {
+    pub run_id: String,
+    pub suite: String,
+    /// SHA-256 of the suite file.
+    pub suite_hash: String,
+    pub harness_version: String,
+    pub git_sha: String,
+    pub seed: u64,
+    /// The pretraining source.
+    pub source: String,
+    /// SHA-256 of the source's TorchScript file.
+    pub source_hash: String,
+    pub dataset: String,
+    /// The held-out sample.
+    pub sample: String,
+    /// Training images actually used.
+    pub n: u32,
+    /// The declared size: the number, or `all`.
+    pub n_label: String,
+    /// The held-out fold (0-based).
+    pub fold: u32,
+    /// The repeat (0-based).
+    pub repeat: u32,
+    pub class: String,
+    pub class_index: u32,
+    /// A metric (`dice`, …) or a clinical measure (`area_cm2`, `mean_hu`).
+    pub metric: String,
+    /// The metric's value; for a measure, the measure of the prediction.
+    pub value: Option<f64>,
+    /// For a measure, the measure of the reference; `None` for metrics.
+    pub reference_value: Option<f64>,
+    /// Optimiser steps of the fine-tuning.
+    pub steps: u32,
+    /// Loss of the last step.
+    pub final_loss: Option<f64>,
+    /// Wall time of the fine-tuning, seconds.
+    pub train_seconds: f64,
+    pub status: Status,
+    pub error: Option<String>,
+}
+
+/// The file of efficiency part `name` in `run_dir`.
+pub fn efficiency_part_path(run_dir: &Path, name: &str) -> PathBuf {
+    run_dir.join("efficiency").join(format!("{name}.parquet"))
+}
+
+fn perr(path: &Path) -> impl Fn(PolarsError) -> ResultsError + '_ {
+    move |e| ResultsError::Polars {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+fn frame(rows: &[EfficiencyRow]) -> PolarsResult<DataFrame> {
+    macro_rules! s {
+        ($name:literal, $f:expr) => {
+            Column::new($name.into(), rows.iter().map($f).collect::<Vec<&str>>())
+        };
+    }
+    macro_rules! v {
+        ($name:literal, $t:ty, $f:expr) => {
+            Column::new($name.into(), rows.iter().map($f).collect::<Vec<$t>>())
+        };
+    }
+    DataFrame::new_infer_height(vec![
+        s!("run_id", |r| r.run_id.as_str()),
+        s!("suite", |r| r.suite.as_str()),
+        s!("suite_hash", |r| r.suite_hash.as_str()),
+        s!("harness_version", |r| r.harness_version.as_str()),
+        s!("git_sha", |r| r.git_sha.as_str()),
+        v!("seed", u64, |r| r.seed),
+        s!("source", |r| r.source.as_str()),
+        s!("source_hash", |r| r.source_hash.as_str()),
+        s!("dataset", |r| r.dataset.as_str()),
+        s!("sample", |r| r.sample.as_str()),
+        v!("n", u32, |r| r.n),
+        s!("n_label", |r| r.n_label.as_str()),
+        v!("fold", u32, |r| r.fold),
+        v!("repeat", u32, |r| r.repeat),
+        s!("class", |r| r.class.as_str()),
+        v!("class_index", u32, |r| r.class_index),
+        s!("metric", |r| r.metric.as_str()),
+        v!("value", Option<f64>, |r| r.value),
+        v!("reference_value", Option<f64>, |r| r.reference_value),
+        v!("steps", u32, |r| r.steps),
+        v!("final_loss", Option<f64>, |r| r.final_loss),
+        v!("train_seconds", f64, |r| r.train_seconds),
+        s!("status", |r| r.status.as_str()),
+        v!("error", Option<&str>, |r| r.error.as_deref()),
+    ])
+}
+
+/// Writes `rows` as efficiency part `name` of `run_dir`, atomically.
+pub fn write_efficiency_part(
+    run_dir: &Path,
+    name: &str,
+    rows: &[EfficiencyRow],
+) -> Result<PathBuf> {
+    let path = efficiency_part_path(run_dir, name);
+    let dir = path.parent().unwrap_or(run_dir).to_path_buf();
+    std::fs::create_dir_all(&dir).map_err(|source| ResultsError::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let tmp = dir.join(format!(".{name}.parquet.tmp"));
+    let mut df = frame(rows).map_err(perr(&path))?;
+    let file = std::fs::File::create(&tmp).map_err(|source| ResultsError::Io {
+        path: tmp.clone(),
+        source,
+    })?;
+    ParquetWriter::new(file)
+        .with_compression(ParquetCompression::Zstd(None))
+        .finish(&mut df)
+        .map_err(perr(&tmp))?;
+    std::fs::rename(&tmp, &path).map_err(|source| ResultsError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
+}
+
+/// Every efficiency row of `run_dir`; `None` when the run has no study.
+pub fn read_efficiency_rows(run_dir: &Path) -> Result<Option<DataFrame>> {
+    let dir = run_dir.join("efficiency");
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+            .collect(),
+        Err(_) => return Ok(None),
+    };
+    if files.is_empty() {
+        return Ok(None);
+    }
+    files.sort();
+    let paths: Vec<PlRefPath> = files
+        .iter()
+        .map(|p| PlRefPath::new(p.to_string_lossy().as_ref()))
+        .collect();
+    let args = ScanArgsParquet {
+        glob: false,
+        ..Default::default()
+    };
+    LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)
+        .and_then(|lf| lf.collect())
+        .map(Some)
+        .map_err(perr(&dir))
+}
+
+/// One point of a data-efficiency curve: a source at one training size.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct EfficiencyStat {
+    pub dataset: String,
+    pub source: String,
+    pub class: String,
+    pub class_index: u32,
+    pub metric: String,
+    pub n: u32,
+    pub n_label: String,
+    /// Per fold: the mean over its held-out samples (and repeats) of the
+    /// defined values, in fold order; folds without a defined value are left out.
+    pub fold_means: Vec<f64>,
+    /// Mean of `fold_means`.
+    pub mean: Option<f64>,
+    /// 95% Student-t interval of the mean across folds (`fold_ci`); equal to
+    /// the mean with one fold.
+    pub ci: Option<(f64, f64)>,
+    /// Held-out predictions with a defined value, over all folds.
+    pub samples: usize,
+    /// Rows that failed (model or training failure).
+    pub failed: usize,
+    /// For a clinical measure: Bland-Altman agreement of prediction vs
+    /// reference over every held-out sample of every fold (each sample is
+    /// held out once per repeat).
+    pub agreement: Option<BlandAltman>,
+    /// Mean fine-tuning time of the units, seconds.
+    pub train_seconds: f64,
+}
+
+/// Failures of the study, grouped.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct EfficiencyFailure {
+    pub dataset: String,
+    pub source: String,
+    pub reason: String,
+    pub rows: usize,
+}
+
+fn col_str(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
+    Ok(df
+        .column(name)?
+        .str()?
+        .iter()
+        .map(|s| s.unwrap_or_default().to_string())
+        .collect())
+}
+
+fn col_u32(df: &DataFrame, name: &str) -> PolarsResult<Vec<u32>> {
+    Ok(df
+        .column(name)?
+        .cast(&DataType::UInt32)?
+        .u32()?
+        .iter()
+        .map(|v| v.unwrap_or_default())
+        .collect())
+}
+
+fn col_f64(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
+    Ok(df
+        .column(name)?
+        .cast(&DataType::Float64)?
+        .f64()?
+        .iter()
+        .collect())
+}
+
+/// Aggregates the study's rows: per dataset × source × class × metric ×
+/// training size, the fold means, their mean and t-interval, and for
+/// measures the Bland-Altman agreement. Sorted by dataset, source, class,
+/// metric, n.
+pub fn aggregate_efficiency(
+    df: &DataFrame,
+) -> Result<(Vec<EfficiencyStat>, Vec<EfficiencyFailure>)> {
+    let e = perr(Path::new("efficiency"));
+    let dataset = col_str(df, "dataset").map_err(&e)?;
+    let source = col_str(df, "source").map_err(&e)?;
+    let class = col_str(df, "class").map_err(&e)?;
+    let class_index = col_u32(df, "class_index").map_err(&e)?;
+    let metric = col_str(df, "metric").map_err(&e)?;
+    let n = col_u32(df, "n").map_err(&e)?;
+    let n_label = col_str(df, "n_label").map_err(&e)?;
+    let fold = col_u32(df, "fold").map_err(&e)?;
+    let value = col_f64(df, "value").map_err(&e)?;
+    let reference = col_f64(df, "reference_value").map_err(&e)?;
+    let seconds = col_f64(df, "train_seconds").map_err(&e)?;
+    let status = col_str(df, "status").map_err(&e)?;
+    let error = col_str(df, "error").map_err(&e)?;
+
+    type Key = (String, String, u32, String, u32);
+    #[derive(Default)]
+    struct Acc {
+        class: String,
+        n_label: String,
+        per_fold: BTreeMap<u32, (f64, usize)>,
+        pairs: (Vec<f64>, Vec<f64>),
+        samples: usize,
+        failed: usize,
+        seconds: (f64, usize),
+    }
+    let mut groups: BTreeMap<Key, Acc> = BTreeMap::new();
+    let mut failures: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+    for i in 0..df.height() {
+        let key = (
+            dataset[i].clone(),
+            source[i].clone(),
+            class_index[i],
+            metric[i].clone(),
+            n[i],
+        );
+        let acc = groups.entry(key).or_default();
+        acc.class.clone_from(&class[i]);
+        acc.n_label.clone_from(&n_label[i]);
+        if status[i] != Status::Ok.as_str() {
+            acc.failed += 1;
+            *failures
+                .entry((dataset[i].clone(), source[i].clone(), error[i].clone()))
+                .or_default() += 1;
+            continue;
+        }
+        if let Some(s) = seconds[i] {
+            acc.seconds.0 += s;
+            acc.seconds.1 += 1;
+        }
+        if let Some(v) = value[i].filter(|v| v.is_finite()) {
+            let f = acc.per_fold.entry(fold[i]).or_default();
+            f.0 += v;
+            f.1 += 1;
+            acc.samples += 1;
+        }
+        if let (Some(p), Some(r)) = (value[i], reference[i]) {
+            acc.pairs.0.push(p);
+            acc.pairs.1.push(r);
+        }
+    }
+    let stats = groups
+        .into_iter()
+        .map(|((dataset, source, class_index, metric, n), acc)| {
+            let fold_means: Vec<f64> = acc
+                .per_fold
+                .values()
+                .map(|(sum, k)| sum / *k as f64)
+                .collect();
+            let (mean, ci) = if fold_means.is_empty() {
+                (None, None)
+            } else {
+                let (m, lo, hi) = fold_ci(&fold_means, 0.95);
+                (Some(m), Some((lo, hi)))
+            };
+            let agreement = if acc.pairs.0.is_empty() {
+                None
+            } else {
+                bland_altman(&acc.pairs.0, &acc.pairs.1).ok()
+            };
+            EfficiencyStat {
+                dataset,
+                source,
+                class: acc.class,
+                class_index,
+                metric,
+                n,
+                n_label: acc.n_label,
+                fold_means,
+                mean,
+                ci,
+                samples: acc.samples,
+                failed: acc.failed,
+                agreement,
+                train_seconds: if acc.seconds.1 > 0 {
+                    acc.seconds.0 / acc.seconds.1 as f64
+                } else {
+                    0.0
+                },
+            }
+        })
+        .collect();
+    let failures = failures
+        .into_iter()
+        .map(|((dataset, source, reason), rows)| EfficiencyFailure {
+            dataset,
+            source,
+            reason,
+            rows,
+        })
+        .collect();
+    Ok((stats, failures))
+}

@@ -1,0 +1,800 @@
+//! The transfer-learning data-efficiency study (`efficiency:` of a suite).
+//!
+//! For every study dataset × pretraining source × training size `n` × fold ×
+//! repeat (one *unit*, one part file, resumable): fine-tune the source on `n`
+//! images drawn from the training folds and score it on every image of the
+//! held-out fold.
+//!
+//! **Folds.** Samples are grouped so that correlated images never sit on both
+//! sides of a split: the slices of one phantom subject form one group; for
+//! other sources the samples, in their sorted order, are cut into `k`
+//! contiguous blocks (neighbouring slices of a volume stay together). Groups
+//! are dealt to folds after a seeded shuffle (phantom subjects) or in order
+//! (blocks).
+//!
+//! **Subsets.** The training pool of fold `f` (all other folds) is shuffled
+//! with a seed from (suite seed, dataset, fold, repeat) and the first `n`
+//! images are taken: subsets are nested (the 5 images include the 2) and the
+//! same for every source, so sources are compared on the same images.
+//! A size larger than the pool is skipped and recorded.
+//!
+//! **Fine-tuning seed** (batch order, augmentation): from (suite seed,
+//! dataset, source, n, fold, repeat).
+
+use std::collections::BTreeMap;
+
+use sensibench_core::{LabelMap, Sample, SeededRng, derive_seed};
+use sensibench_metrics::{SegMetric, band_from_scores, pairwise_scores};
+use sensibench_suite::plan::{
+    DatasetPlan, DatasetSource, EfficiencyPlan, Plan, Schedule, TrainSize,
+};
+
+use crate::{Result, RunError};
+
+/// The study as recorded in the manifest.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct EfficiencyInfo {
+    /// The pretraining sources with their file hashes.
+    pub sources: Vec<crate::ModelInfo>,
+    /// The declared training sizes (`1`, `2`, …, `all`).
+    pub train_sizes: Vec<String>,
+    pub folds: usize,
+    pub repeats: usize,
+    /// Human-readable training recipe (steps, optimiser, loss, augmentation).
+    pub recipe: String,
+    /// The metrics (suite metrics) and clinical measures scored.
+    pub metrics: Vec<String>,
+    pub measures: Vec<String>,
+    /// Per study dataset: folds, sizes and the human band.
+    pub datasets: Vec<StudyDataset>,
+    /// The metric the human band is on, if any.
+    pub human_metric: Option<String>,
+}
+
+/// One dataset of the study.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct StudyDataset {
+    pub name: String,
+    /// Sample ids per fold.
+    pub folds: Vec<Vec<String>>,
+    /// `(declared label, n)` of the sizes run (`all` resolved per fold to
+    /// the smallest pool).
+    pub sizes: Vec<(String, usize)>,
+    /// What was skipped and why (sizes larger than the training pool).
+    pub notes: Vec<String>,
+    /// The human band per class name, if any.
+    pub bands: Vec<HumanBandInfo>,
+}
+
+/// The human inter-observer band of one class.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct HumanBandInfo {
+    pub class: String,
+    pub metric: String,
+    pub value: f64,
+    pub lo: f64,
+    pub hi: f64,
+    /// Pairwise scores it was computed from (0 when declared).
+    pub pairs: usize,
+    pub source: String,
+}
+
+/// Deals the samples of a dataset into `k` folds (see the module docs).
+pub fn assign_folds(
+    dataset: &DatasetPlan,
+    samples: &[Sample],
+    k: usize,
+    seed: u64,
+) -> Vec<Vec<usize>> {
+    let n = samples.len();
+    let mut folds = vec![Vec::new(); k];
+    match &dataset.source {
+        DatasetSource::PhantomCt {
+            slices_per_subject, ..
+        }
+        | DatasetSource::PhantomCardiac {
+            slices_per_subject, ..
+        } => {
+            let per = (*slices_per_subject).max(1);
+            let subjects = n.div_ceil(per);
+            let mut order: Vec<usize> = (0..subjects).collect();
+            SeededRng::new(derive_seed(seed, &["folds", &dataset.name])).shuffle(&mut order);
+            for (pos, subject) in order.into_iter().enumerate() {
+                let f = pos % k;
+                folds[f].extend((subject * per..((subject + 1) * per).min(n)).collect::<Vec<_>>());
+            }
+            for f in &mut folds {
+                f.sort_unstable();
+            }
+        }
+        _ => {
+            for i in 0..n {
+                folds[i * k / n.max(1)].push(i);
+            }
+        }
+    }
+    folds
+}
+
+/// The nested training subset of `n` images for `fold` and `repeat`.
+pub fn training_subset(
+    folds: &[Vec<usize>],
+    fold: usize,
+    repeat: usize,
+    n: usize,
+    seed: u64,
+    dataset: &str,
+) -> Vec<usize> {
+    let mut pool: Vec<usize> = folds
+        .iter()
+        .enumerate()
+        .filter(|(f, _)| *f != fold)
+        .flat_map(|(_, v)| v.iter().copied())
+        .collect();
+    pool.sort_unstable();
+    SeededRng::new(derive_seed(
+        seed,
+        &["subset", dataset, &fold.to_string(), &repeat.to_string()],
+    ))
+    .shuffle(&mut pool);
+    pool.truncate(n);
+    pool
+}
+
+/// Optimiser steps for `n` training images.
+pub fn steps_for(schedule: Schedule, n: usize, batch: usize) -> usize {
+    match schedule {
+        Schedule::Steps(s) => s,
+        Schedule::Epochs(e) => (e * n).div_ceil(batch.min(n).max(1)).max(1),
+    }
+}
+
+/// Plans the study on the loaded datasets: folds, sizes, human bands.
+pub(crate) fn prepare(
+    plan: &Plan,
+    eff: &EfficiencyPlan,
+    datasets: &[(&DatasetPlan, Vec<Sample>)],
+) -> Result<EfficiencyInfo> {
+    let mut out = Vec::new();
+    for name in &eff.datasets {
+        let Some((d, samples)) = datasets.iter().find(|(d, _)| &d.name == name) else {
+            continue;
+        };
+        if samples.iter().any(|s| s.mask.is_none()) {
+            return Err(RunError::Other(format!(
+                "efficiency study: dataset `{name}` has samples without a mask"
+            )));
+        }
+        if samples.len() < eff.folds {
+            return Err(RunError::Other(format!(
+                "efficiency study: dataset `{name}` has {} samples, fewer than {} folds",
+                samples.len(),
+                eff.folds
+            )));
+        }
+        let folds = assign_folds(d, samples, eff.folds, plan.seed);
+        let smallest_pool = (0..eff.folds)
+            .map(|f| samples.len() - folds[f].len())
+            .min()
+            .unwrap_or(0);
+        let mut sizes = Vec::new();
+        let mut notes = Vec::new();
+        for t in &eff.train_sizes {
+            match *t {
+                TrainSize::N(n) if n > smallest_pool => notes.push(format!(
+                    "n = {n} skipped on `{name}`: a training pool holds only {smallest_pool} images"
+                )),
+                TrainSize::N(n) => sizes.push((n.to_string(), n)),
+                TrainSize::All => {
+                    if sizes.last().is_some_and(|(_, n)| *n == smallest_pool) {
+                        notes.push(format!(
+                            "`all` on `{name}` equals n = {smallest_pool}, already run"
+                        ));
+                    } else {
+                        sizes.push(("all".to_string(), smallest_pool));
+                    }
+                }
+            }
+        }
+        let bands = human_bands(plan, eff, d, samples)?;
+        out.push(StudyDataset {
+            name: name.clone(),
+            folds: folds
+                .iter()
+                .map(|f| f.iter().map(|&i| samples[i].id.clone()).collect())
+                .collect(),
+            sizes,
+            notes,
+            bands,
+        });
+    }
+    let sources = eff
+        .sources
+        .iter()
+        .map(|s| crate::ModelInfo {
+            name: s.name.clone(),
+            backend: "torchscript".into(),
+            path: s.path.display().to_string(),
+            hash: sensibench_backends::sha256_file(&s.path).unwrap_or_default(),
+            load_error: None,
+        })
+        .collect();
+    Ok(EfficiencyInfo {
+        sources,
+        train_sizes: eff
+            .train_sizes
+            .iter()
+            .map(|t| match t {
+                TrainSize::N(n) => n.to_string(),
+                TrainSize::All => "all".into(),
+            })
+            .collect(),
+        folds: eff.folds,
+        repeats: eff.repeats,
+        recipe: recipe(eff),
+        metrics: plan.metrics.clone(),
+        measures: eff.measures.clone(),
+        datasets: out,
+        human_metric: eff.human.as_ref().map(|h| h.metric.clone()),
+    })
+}
+
+fn recipe(eff: &EfficiencyPlan) -> String {
+    let steps = match eff.schedule {
+        Schedule::Steps(s) => format!("{s} steps"),
+        Schedule::Epochs(e) => format!("{e} epochs"),
+    };
+    let opt = match eff.optimizer {
+        sensibench_suite::plan::OptimizerPlan::Adam => "Adam".to_string(),
+        sensibench_suite::plan::OptimizerPlan::AdamW => "AdamW".to_string(),
+        sensibench_suite::plan::OptimizerPlan::Sgd { momentum } => {
+            format!("SGD (momentum {momentum})")
+        }
+    };
+    let a = &eff.augment;
+    let mut aug: Vec<String> = [
+        (a.flip_x, "left-right flips"),
+        (a.flip_y, "top-bottom flips"),
+        (a.rot90, "90° rotations"),
+    ]
+    .iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, s)| s.to_string())
+    .collect();
+    if a.scale > 0.0 {
+        aug.push(format!("intensity ×[1±{}]", a.scale));
+    }
+    if a.shift > 0.0 {
+        aug.push(format!("intensity ±{}", a.shift));
+    }
+    let aug = if aug.is_empty() {
+        "no augmentation".to_string()
+    } else {
+        aug.join(", ")
+    };
+    format!(
+        "{steps} of {opt}, learning rate {}, weight decay {}, batch {}, loss {}·CE + {}·(1 − soft Dice), {aug}",
+        eff.learning_rate, eff.weight_decay, eff.batch_size, eff.ce_weight, eff.dice_weight
+    )
+}
+
+/// The human band of every non-background class: declared in the suite, or
+/// from the pairwise agreement of the phantom's simulated observers.
+fn human_bands(
+    plan: &Plan,
+    eff: &EfficiencyPlan,
+    d: &DatasetPlan,
+    samples: &[Sample],
+) -> Result<Vec<HumanBandInfo>> {
+    let Some(h) = &eff.human else {
+        return Ok(Vec::new());
+    };
+    let classes = plan.classes.iter().enumerate().skip(1);
+    if let Some(decl) = h.declared {
+        return Ok(classes
+            .map(|(_, c)| HumanBandInfo {
+                class: c.clone(),
+                metric: h.metric.clone(),
+                value: decl.value,
+                lo: decl.value - decl.spread,
+                hi: decl.value + decl.spread,
+                pairs: 0,
+                source: h.source.clone(),
+            })
+            .collect());
+    }
+    let DatasetSource::PhantomCt {
+        subjects,
+        slices_per_subject,
+        size,
+        observers,
+    } = &d.source
+    else {
+        return Ok(Vec::new());
+    };
+    if *observers < 2 {
+        return Ok(Vec::new());
+    }
+    let metric = SegMetric::from_name(&h.metric).map_err(RunError::from)?;
+    let phantom = sensibench_data::CtPhantom::new(plan.seed, *subjects, *slices_per_subject, *size)
+        .map_err(RunError::from)?;
+    let n = d.limit.map_or(samples.len(), |l| l.min(samples.len()));
+    let mut per_class: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+    for i in 0..n {
+        let masks: Vec<LabelMap> = phantom
+            .render_observers(i, *observers)
+            .map_err(RunError::from)?;
+        for (ci, _) in plan.classes.iter().enumerate().skip(1) {
+            let scores = pairwise_scores(&masks, ci as u8, metric).map_err(RunError::from)?;
+            per_class.entry(ci).or_default().extend(scores);
+        }
+    }
+    Ok(per_class
+        .into_iter()
+        .map(|(ci, scores)| {
+            let b = band_from_scores(&scores);
+            HumanBandInfo {
+                class: plan.classes[ci].clone(),
+                metric: h.metric.clone(),
+                value: b.value,
+                lo: b.lo,
+                hi: b.hi,
+                pairs: scores.len(),
+                source: format!(
+                    "{} ({observers} simulated observers on `{}`, {} pairwise scores; band = mean ± 1 SD)",
+                    h.source,
+                    d.name,
+                    scores.len()
+                ),
+            }
+        })
+        .collect())
+}
+
+#[cfg(feature = "torch")]
+pub(crate) use train::run_study;
+
+#[cfg(not(feature = "torch"))]
+pub(crate) fn run_study(_: &StudyContext<'_>) -> Result<StudyOutcome> {
+    Err(RunError::Other(format!(
+        "the suite has an `efficiency:` study, but {}",
+        crate::run::NO_TORCH.trim_start_matches("this sensibench ")
+    )))
+}
+
+/// What the study needs from the run.
+#[cfg_attr(not(feature = "torch"), allow(dead_code))]
+pub(crate) struct StudyContext<'a> {
+    pub plan: &'a Plan,
+    pub eff: &'a EfficiencyPlan,
+    pub info: &'a EfficiencyInfo,
+    pub datasets: &'a [(&'a DatasetPlan, Vec<Sample>)],
+    pub run_dir: &'a std::path::Path,
+    pub run_id: &'a str,
+    pub git_sha: &'a str,
+    pub resume: bool,
+    pub progress: bool,
+}
+
+/// What the study did.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct StudyOutcome {
+    pub parts_written: usize,
+    pub parts_skipped: usize,
+    pub rows: usize,
+    pub failed_rows: usize,
+}
+
+#[cfg(feature = "torch")]
+mod train {
+    use indicatif::{ProgressBar, ProgressStyle};
+    use sensibench_backends_tch::{
+        Augment, FineTuneConfig, Loss, Optimizer, TrainingSet, fine_tune,
+    };
+    use sensibench_core::{HARNESS_VERSION, Image};
+    use sensibench_metrics::{ClinicalMeasure, SegMetric, score_class};
+    use sensibench_results::{EfficiencyRow, Status, write_efficiency_part};
+    use sensibench_suite::plan::{OptimizerPlan, Postprocess};
+
+    use super::{StudyContext, StudyOutcome, steps_for, training_subset};
+    use crate::pipeline::{prepare_input, prepare_reference};
+    use crate::{Predictor, Result, RunError, sanitize};
+
+    /// One scored quantity: a suite metric or a clinical measure.
+    enum Score {
+        Metric(SegMetric),
+        Measure(ClinicalMeasure),
+    }
+
+    pub(crate) fn run_study(cx: &StudyContext<'_>) -> Result<StudyOutcome> {
+        let eff = cx.eff;
+        let plan = cx.plan;
+        let mut scores: Vec<(String, Score)> = Vec::new();
+        for m in &plan.metrics {
+            scores.push((m.clone(), Score::Metric(SegMetric::from_name(m)?)));
+        }
+        for m in &eff.measures {
+            scores.push((m.clone(), Score::Measure(ClinicalMeasure::from_name(m)?)));
+        }
+        let [h, w] = eff.preprocess.size.unwrap_or([0, 0]);
+        let classes: Vec<u8> = (1..plan.classes.len()).map(|c| c as u8).collect();
+        let total: usize = cx
+            .info
+            .datasets
+            .iter()
+            .map(|d| d.sizes.len() * eff.folds * eff.repeats * eff.sources.len())
+            .sum();
+        let bar = if cx.progress {
+            let b = ProgressBar::new(total as u64);
+            b.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:32} {pos}/{len} fine-tunings  {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            b
+        } else {
+            ProgressBar::hidden()
+        };
+        let mut outcome = StudyOutcome::default();
+        for study in &cx.info.datasets {
+            let Some((_, samples)) = cx.datasets.iter().find(|(d, _)| d.name == study.name) else {
+                continue;
+            };
+            // the inputs and labels at the model size, prepared once
+            let mut prepared: Vec<(Vec<f32>, Vec<u8>)> = Vec::with_capacity(samples.len());
+            for s in samples {
+                let x = prepare_input(&s.image, &eff.preprocess)?;
+                let mask = s
+                    .mask
+                    .as_ref()
+                    .ok_or_else(|| RunError::Other(format!("sample `{}` has no mask", s.id)))?;
+                let y: Vec<u8> = prepare_reference(mask, &eff.preprocess)?
+                    .iter()
+                    .map(|&v| v as u8)
+                    .collect();
+                prepared.push((x, y));
+            }
+            let folds: Vec<Vec<usize>> = study
+                .folds
+                .iter()
+                .map(|ids| {
+                    ids.iter()
+                        .filter_map(|id| samples.iter().position(|s| &s.id == id))
+                        .collect()
+                })
+                .collect();
+            for (si, source) in eff.sources.iter().enumerate() {
+                let source_hash = cx
+                    .info
+                    .sources
+                    .get(si)
+                    .map(|s| s.hash.clone())
+                    .unwrap_or_default();
+                for (label, n) in &study.sizes {
+                    for fold in 0..eff.folds {
+                        for repeat in 0..eff.repeats {
+                            let part = format!(
+                                "{}__{}__n{}__f{fold}__r{repeat}",
+                                sanitize(&study.name),
+                                sanitize(&source.name),
+                                label
+                            );
+                            if cx.resume
+                                && sensibench_results::efficiency_part_path(cx.run_dir, &part)
+                                    .is_file()
+                            {
+                                outcome.parts_skipped += 1;
+                                bar.inc(1);
+                                continue;
+                            }
+                            bar.set_message(format!(
+                                "{} · {} · n = {label} · fold {}",
+                                study.name,
+                                source.name,
+                                fold + 1
+                            ));
+                            let subset =
+                                training_subset(&folds, fold, repeat, *n, plan.seed, &study.name);
+                            let set = TrainingSet::new(
+                                subset.iter().map(|&i| prepared[i].0.clone()).collect(),
+                                subset.iter().map(|&i| prepared[i].1.clone()).collect(),
+                                [1, h, w],
+                            )?;
+                            let steps = steps_for(eff.schedule, *n, eff.batch_size);
+                            let cfg = FineTuneConfig {
+                                steps,
+                                batch_size: eff.batch_size,
+                                optimizer: match eff.optimizer {
+                                    OptimizerPlan::Adam => Optimizer::Adam,
+                                    OptimizerPlan::AdamW => Optimizer::AdamW,
+                                    OptimizerPlan::Sgd { momentum } => Optimizer::Sgd { momentum },
+                                },
+                                learning_rate: eff.learning_rate,
+                                weight_decay: eff.weight_decay,
+                                loss: Loss {
+                                    ce_weight: eff.ce_weight,
+                                    dice_weight: eff.dice_weight,
+                                },
+                                augment: Augment {
+                                    flip_x: eff.augment.flip_x,
+                                    flip_y: eff.augment.flip_y,
+                                    rot90: eff.augment.rot90,
+                                    scale: eff.augment.scale,
+                                    shift: eff.augment.shift,
+                                },
+                                classes: plan.classes.len(),
+                                seed: sensibench_core::derive_seed(
+                                    plan.seed,
+                                    &[
+                                        "finetune",
+                                        &study.name,
+                                        &source.name,
+                                        &n.to_string(),
+                                        &fold.to_string(),
+                                        &repeat.to_string(),
+                                    ],
+                                ),
+                                threads: eff.threads,
+                            };
+                            let name = format!("{}@n{label}f{fold}", source.name);
+                            let trained = fine_tune(&name, &source.path, &set, &cfg);
+                            let test: Vec<&sensibench_core::Sample> =
+                                folds[fold].iter().map(|&i| &samples[i]).collect();
+                            let base = EfficiencyRow {
+                                run_id: cx.run_id.to_string(),
+                                suite: plan.name.clone(),
+                                suite_hash: plan.suite_hash.clone(),
+                                harness_version: HARNESS_VERSION.into(),
+                                git_sha: cx.git_sha.to_string(),
+                                seed: plan.seed,
+                                source: source.name.clone(),
+                                source_hash: source_hash.clone(),
+                                dataset: study.name.clone(),
+                                sample: String::new(),
+                                n: *n as u32,
+                                n_label: label.clone(),
+                                fold: fold as u32,
+                                repeat: repeat as u32,
+                                class: String::new(),
+                                class_index: 0,
+                                metric: String::new(),
+                                value: None,
+                                reference_value: None,
+                                steps: steps as u32,
+                                final_loss: None,
+                                train_seconds: 0.0,
+                                status: Status::Ok,
+                                error: None,
+                            };
+                            let mut rows = Vec::new();
+                            match trained {
+                                Err(e) => {
+                                    let reason = e.to_string();
+                                    for s in &test {
+                                        for &c in &classes {
+                                            for (mname, _) in &scores {
+                                                rows.push(EfficiencyRow {
+                                                    sample: s.id.clone(),
+                                                    class: plan.classes[c as usize].clone(),
+                                                    class_index: u32::from(c),
+                                                    metric: mname.clone(),
+                                                    status: Status::Failed,
+                                                    error: Some(reason.clone()),
+                                                    ..base.clone()
+                                                });
+                                            }
+                                        }
+                                    }
+                                }
+                                Ok((model, report)) => {
+                                    let mut predictor = Predictor::with_processing(
+                                        &name,
+                                        Box::new(model),
+                                        eff.preprocess.clone(),
+                                        Postprocess::Argmax,
+                                        8,
+                                    );
+                                    let items: Vec<crate::Item<'_>> =
+                                        test.iter().map(|s| (&s.image, None)).collect();
+                                    let preds = predictor.predict(&items);
+                                    let base = EfficiencyRow {
+                                        final_loss: report.losses.last().copied(),
+                                        train_seconds: report.seconds,
+                                        ..base
+                                    };
+                                    for (s, pred) in test.iter().zip(preds) {
+                                        score_sample(
+                                            &base,
+                                            s,
+                                            &pred,
+                                            &classes,
+                                            &plan.classes,
+                                            &scores,
+                                            &mut rows,
+                                        );
+                                    }
+                                }
+                            }
+                            outcome.failed_rows +=
+                                rows.iter().filter(|r| r.status == Status::Failed).count();
+                            outcome.rows += rows.len();
+                            write_efficiency_part(cx.run_dir, &part, &rows)?;
+                            outcome.parts_written += 1;
+                            bar.inc(1);
+                        }
+                    }
+                }
+            }
+        }
+        bar.finish_and_clear();
+        Ok(outcome)
+    }
+
+    fn score_sample(
+        base: &EfficiencyRow,
+        s: &sensibench_core::Sample,
+        pred: &std::result::Result<sensibench_core::LabelMap, String>,
+        classes: &[u8],
+        names: &[String],
+        scores: &[(String, Score)],
+        rows: &mut Vec<EfficiencyRow>,
+    ) {
+        let reference = s.mask.as_ref();
+        for &c in classes {
+            for (mname, score) in scores {
+                let mut row = EfficiencyRow {
+                    sample: s.id.clone(),
+                    class: names[c as usize].clone(),
+                    class_index: u32::from(c),
+                    metric: mname.clone(),
+                    ..base.clone()
+                };
+                let result: std::result::Result<(f64, Option<f64>), String> =
+                    match (pred, reference) {
+                        (Err(e), _) => Err(e.clone()),
+                        (_, None) => Err("no reference mask".into()),
+                        (Ok(p), Some(r)) => match score {
+                            Score::Metric(m) => score_class(p, r, c, &[*m])
+                                .map(|v| (v[0], None))
+                                .map_err(|e| e.to_string()),
+                            Score::Measure(m) => measure(*m, &s.image, p, r, c),
+                        },
+                    };
+                match result {
+                    Ok((v, reference_value)) => {
+                        row.value = Some(v);
+                        row.reference_value = reference_value;
+                    }
+                    Err(e) => {
+                        row.status = Status::Failed;
+                        row.error = Some(e);
+                    }
+                }
+                rows.push(row);
+            }
+        }
+    }
+
+    fn measure(
+        m: ClinicalMeasure,
+        image: &Image,
+        pred: &sensibench_core::LabelMap,
+        reference: &sensibench_core::LabelMap,
+        class: u8,
+    ) -> std::result::Result<(f64, Option<f64>), String> {
+        let p = m.compute(image, pred, class).map_err(|e| e.to_string())?;
+        let r = m
+            .compute(image, reference, class)
+            .map_err(|e| e.to_string())?;
+        Ok((p, Some(r)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sensibench_core::{Grid, Image};
+    use sensibench_suite::plan::ReferenceMode;
+
+    fn samples(n: usize) -> Vec<Sample> {
+        (0..n)
+            .map(|i| {
+                let g = Grid::new_2d(2, 2, [1.0, 1.0]).expect("grid");
+                Sample::new(
+                    format!("s{i:02}"),
+                    Image::new(g, vec![0.0; 4]).expect("img"),
+                    None,
+                )
+                .expect("sample")
+            })
+            .collect()
+    }
+
+    fn plan(source: DatasetSource) -> DatasetPlan {
+        DatasetPlan {
+            name: "d".into(),
+            source,
+            reference: ReferenceMode::GroundTruth,
+            limit: None,
+        }
+    }
+
+    #[test]
+    fn phantom_folds_keep_subjects_together() {
+        let d = plan(DatasetSource::PhantomCt {
+            subjects: 6,
+            slices_per_subject: 3,
+            size: 32,
+            observers: 0,
+        });
+        let folds = assign_folds(&d, &samples(18), 4, 7);
+        // 6 subjects dealt to 4 folds: sizes 2, 2, 1, 1 subjects
+        let mut sizes: Vec<usize> = folds.iter().map(Vec::len).collect();
+        sizes.sort_unstable();
+        assert_eq!(sizes, [3, 3, 6, 6]);
+        // every sample exactly once, and a subject's 3 slices in one fold
+        let mut all: Vec<usize> = folds.iter().flatten().copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..18).collect::<Vec<_>>());
+        for f in &folds {
+            for &i in f {
+                let subject = i / 3;
+                assert!((subject * 3..subject * 3 + 3).all(|j| f.contains(&j)));
+            }
+        }
+        // deterministic, and the seed matters
+        assert_eq!(folds, assign_folds(&d, &samples(18), 4, 7));
+        let other: Vec<Vec<Vec<usize>>> = (8..20)
+            .map(|s| assign_folds(&d, &samples(18), 4, s))
+            .collect();
+        assert!(other.iter().any(|f| f != &folds));
+    }
+
+    #[test]
+    fn other_folds_are_contiguous_blocks() {
+        let d = plan(DatasetSource::DicomFolder { path: "x".into() });
+        let folds = assign_folds(&d, &samples(10), 4, 1);
+        // i * 4 / 10: 0,0,0,1,1,2,2,2,3,3
+        assert_eq!(
+            folds,
+            vec![vec![0, 1, 2], vec![3, 4], vec![5, 6, 7], vec![8, 9]]
+        );
+    }
+
+    #[test]
+    fn subsets_are_nested_disjoint_from_the_fold_and_seeded() {
+        let folds = vec![vec![0, 1, 2], vec![3, 4, 5], vec![6, 7, 8], vec![9, 10, 11]];
+        let big = training_subset(&folds, 1, 0, 9, 42, "d");
+        assert_eq!(big.len(), 9);
+        assert!(big.iter().all(|i| !folds[1].contains(i)));
+        for n in [1, 2, 5] {
+            assert_eq!(training_subset(&folds, 1, 0, n, 42, "d"), big[..n].to_vec());
+        }
+        // capped at the pool
+        assert_eq!(training_subset(&folds, 1, 0, 50, 42, "d").len(), 9);
+        // another repeat or dataset draws another order
+        assert_ne!(training_subset(&folds, 1, 1, 9, 42, "d"), big);
+        assert_ne!(training_subset(&folds, 1, 0, 9, 42, "e"), big);
+    }
+
+    #[test]
+    fn steps_by_schedule() {
+        assert_eq!(steps_for(Schedule::Steps(40), 1, 4), 40);
+        assert_eq!(steps_for(Schedule::Steps(40), 20, 4), 40);
+        // epochs: ceil(epochs * n / min(batch, n))
+        assert_eq!(steps_for(Schedule::Epochs(10), 1, 4), 10);
+        assert_eq!(steps_for(Schedule::Epochs(10), 2, 4), 10);
+        assert_eq!(steps_for(Schedule::Epochs(10), 5, 4), 13);
+        assert_eq!(steps_for(Schedule::Epochs(3), 20, 4), 15);
+    }
+
+    #[test]
+    fn suite_measures_are_the_metric_crate_measures() {
+        let names: Vec<&str> = sensibench_metrics::ClinicalMeasure::ALL
+            .iter()
+            .map(|m| m.name())
+            .collect();
+        assert_eq!(names, sensibench_suite::MEASURES);
+    }
+}
