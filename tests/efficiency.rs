@@ -171,3 +171,118 @@ fn identical_studies_give_identical_rows() {
     assert_eq!(a.len(), 192);
     assert_eq!(a, b);
 }
+
+/// An `image_folder` dataset with three observers' mask folders: the human
+/// band is the mean ± 1 SD of the pairwise Dice of every observer pair on
+/// every image, computed here independently by counting pixels.
+#[test]
+fn observers_masks_give_the_human_band() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path().join("data");
+    let disc = |cy: f64, cx: f64, r: f64| {
+        move |x: u32, y: u32| (f64::from(y) - cy).hypot(f64::from(x) - cx) < r
+    };
+    let mut expected = Vec::new();
+    for i in 0..6u32 {
+        let (cy, cx) = (12.0 + f64::from(i), 14.0 + f64::from(i % 3));
+        let name = format!("img{i}.png");
+        let save = |dir: &str, f: &dyn Fn(u32, u32) -> u8| {
+            let d = data.join(dir);
+            std::fs::create_dir_all(&d).expect("mkdir");
+            image::GrayImage::from_fn(32, 32, |x, y| image::Luma([f(x, y)]))
+                .save(d.join(&name))
+                .expect("png");
+        };
+        let truth = disc(cy, cx, 7.0);
+        save("imgs", &|x, y| if truth(x, y) { 200 } else { 40 });
+        save("masks", &|x, y| u8::from(truth(x, y)));
+        // three observers: the disc drawn 1 px smaller, as is, 1 px larger and shifted
+        let obs: Vec<Box<dyn Fn(u32, u32) -> bool>> = vec![
+            Box::new(disc(cy, cx, 6.0)),
+            Box::new(disc(cy, cx, 7.0)),
+            Box::new(disc(cy + 1.0, cx, 8.0)),
+        ];
+        for (k, o) in obs.iter().enumerate() {
+            save(&format!("obs{k}"), &|x, y| u8::from(o(x, y)));
+        }
+        for a in 0..3 {
+            for b in a + 1..3 {
+                let (mut inter, mut sa, mut sb) = (0.0, 0.0, 0.0);
+                for y in 0..32 {
+                    for x in 0..32 {
+                        let (pa, pb) = (obs[a](x, y), obs[b](x, y));
+                        inter += f64::from(u8::from(pa && pb));
+                        sa += f64::from(u8::from(pa));
+                        sb += f64::from(u8::from(pb));
+                    }
+                }
+                expected.push(2.0 * inter / (sa + sb));
+            }
+        }
+    }
+    let n = expected.len() as f64;
+    let mean = expected.iter().sum::<f64>() / n;
+    let sd = (expected.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+
+    let models = repo_root().join("plugins/models/muscle");
+    let suite = tmp.path().join("obs.yaml");
+    std::fs::write(
+        &suite,
+        format!(
+            r#"
+name: obs
+seed: 3
+task: segmentation
+classes: [background, muscle]
+datasets:
+  - name: folder
+    source: image_folder
+    images: imgs
+    masks: masks
+    spacing: [1, 1]
+    observers: [obs0, obs1, obs2]
+metrics: [dice]
+efficiency:
+  sources:
+    - {{ name: random, path: {m}/muscle_random.pt }}
+  input: {{ size: [32, 32] }}
+  train_sizes: [1]
+  folds: 2
+  steps: 1
+  threads: 1
+  human: {{ metric: dice, from: observers, source: three readers }}
+"#,
+            m = models.display()
+        ),
+    )
+    .expect("write");
+    let plan = load(&suite, &data).expect("plan");
+    let s = run(
+        &plan,
+        &sensibench_perturb::registry(),
+        &options(&tmp.path().join("out"), false),
+    )
+    .expect("run");
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(s.run_dir.join("manifest.json")).expect("manifest"),
+    )
+    .expect("json");
+    let band = &manifest["efficiency"]["datasets"][0]["bands"][0];
+    assert_eq!(band["pairs"].as_u64(), Some(18));
+    let value = band["value"].as_f64().expect("value");
+    let lo = band["lo"].as_f64().expect("lo");
+    assert!((value - mean).abs() < 1e-12, "{value} vs {mean}");
+    assert!((lo - (mean - sd)).abs() < 1e-12, "{lo} vs {}", mean - sd);
+    assert!(
+        band["source"]
+            .as_str()
+            .unwrap_or("")
+            .contains("three readers")
+    );
+    assert!(
+        band["source"]
+            .as_str()
+            .unwrap_or("")
+            .contains("3 observers' masks")
+    );
+}

@@ -34,6 +34,7 @@ pub fn load_samples(plan: &DatasetPlan, seed: u64) -> Result<Vec<Sample>> {
             images,
             masks,
             spacing,
+            ..
         } => Box::new(ImageFolderDataset::open(images, masks.as_deref(), *spacing).map_err(err)?),
         DatasetSource::NiftiSlices {
             images,

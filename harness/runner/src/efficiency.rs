@@ -279,7 +279,9 @@ fn recipe(eff: &EfficiencyPlan) -> String {
 }
 
 /// The human band of every non-background class: declared in the suite, or
-/// from the pairwise agreement of the phantom's simulated observers.
+/// the mean ± 1 SD of the pairwise scores of the observers' masks of every
+/// sample (the phantom's simulated observers, or an `image_folder`'s
+/// `observers:` folders).
 fn human_bands(
     plan: &Plan,
     eff: &EfficiencyPlan,
@@ -303,29 +305,58 @@ fn human_bands(
             })
             .collect());
     }
-    let DatasetSource::PhantomCt {
-        subjects,
-        slices_per_subject,
-        size,
-        observers,
-    } = &d.source
-    else {
-        return Ok(Vec::new());
-    };
-    if *observers < 2 {
-        return Ok(Vec::new());
-    }
     let metric = SegMetric::from_name(&h.metric).map_err(RunError::from)?;
-    let phantom = sensibench_data::CtPhantom::new(plan.seed, *subjects, *slices_per_subject, *size)
-        .map_err(RunError::from)?;
     let n = d.limit.map_or(samples.len(), |l| l.min(samples.len()));
+    // every observer's masks of sample i, and how to describe them
+    let (observer_masks, who): (Vec<Vec<LabelMap>>, String) = match &d.source {
+        DatasetSource::PhantomCt {
+            subjects,
+            slices_per_subject,
+            size,
+            observers,
+        } if *observers >= 2 => {
+            let phantom =
+                sensibench_data::CtPhantom::new(plan.seed, *subjects, *slices_per_subject, *size)
+                    .map_err(RunError::from)?;
+            let masks = (0..n)
+                .map(|i| phantom.render_observers(i, *observers))
+                .collect::<sensibench_core::Result<_>>()
+                .map_err(RunError::from)?;
+            (masks, format!("{observers} simulated observers"))
+        }
+        DatasetSource::ImageFolder {
+            images,
+            spacing,
+            observers,
+            ..
+        } if observers.len() >= 2 => {
+            // the observers' masks carry the images' file names
+            let ds = sensibench_data::ImageFolderDataset::open(images, None, *spacing)
+                .map_err(RunError::from)?;
+            let mut masks = Vec::with_capacity(n);
+            for image in ds.image_paths().iter().take(n) {
+                let name = image.file_name().unwrap_or_default();
+                let per: Vec<LabelMap> = observers
+                    .iter()
+                    .map(|dir| sensibench_data::load_label_map(&dir.join(name), *spacing))
+                    .collect::<sensibench_core::Result<_>>()
+                    .map_err(|e| {
+                        RunError::Other(format!(
+                            "dataset `{}`: observers' masks for {}: {e}",
+                            d.name,
+                            image.display()
+                        ))
+                    })?;
+                masks.push(per);
+            }
+            (masks, format!("{} observers' masks", observers.len()))
+        }
+        _ => return Ok(Vec::new()),
+    };
     let mut per_class: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
-    for i in 0..n {
-        let masks: Vec<LabelMap> = phantom
-            .render_observers(i, *observers)
-            .map_err(RunError::from)?;
+    for masks in &observer_masks {
         for (ci, _) in plan.classes.iter().enumerate().skip(1) {
-            let scores = pairwise_scores(&masks, ci as u8, metric).map_err(RunError::from)?;
+            let scores = pairwise_scores(masks, ci as u8, metric).map_err(RunError::from)?;
             per_class.entry(ci).or_default().extend(scores);
         }
     }
@@ -341,7 +372,7 @@ fn human_bands(
                 hi: b.hi,
                 pairs: scores.len(),
                 source: format!(
-                    "{} ({observers} simulated observers on `{}`, {} pairwise scores; band = mean ± 1 SD)",
+                    "{} ({who} on `{}`, {} pairwise scores; band = mean ± 1 SD)",
                     h.source,
                     d.name,
                     scores.len()

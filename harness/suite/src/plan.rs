@@ -103,6 +103,9 @@ pub enum DatasetSource {
         masks: Option<PathBuf>,
         /// Pixel spacing `(dy, dx)` in mm, both > 0.
         spacing: [f64; 2],
+        /// Folders of human observers' masks (same file names as the
+        /// images), for the human band; empty when none.
+        observers: Vec<PathBuf>,
     },
     /// NIfTI volumes (`.nii`/`.nii.gz`) cut into 2D slices along `axis`.
     NiftiSlices {

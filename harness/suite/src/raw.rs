@@ -95,9 +95,9 @@ pub(crate) struct RawDataset {
     pub slices_per_subject: Option<Spanned<usize>>,
     #[serde(default)]
     pub size: Option<Spanned<usize>>,
-    // phantom_ct
+    // phantom_ct (a number), image_folder (folders of masks)
     #[serde(default)]
-    pub observers: Option<Spanned<usize>>,
+    pub observers: Option<Spanned<RawObservers>>,
     // image_folder, nifti_slices
     #[serde(default)]
     pub images: Option<Spanned<PathList>>,
@@ -116,6 +116,37 @@ pub(crate) struct RawDataset {
     // dicom_folder
     #[serde(default)]
     pub path: Option<Spanned<String>>,
+}
+
+/// `observers:` a number of simulated observers (phantom) or a list of
+/// folders, one per observer, of masks named as the images.
+#[derive(Debug)]
+pub(crate) enum RawObservers {
+    Count(u64),
+    Folders(Vec<Spanned<String>>),
+}
+
+impl<'de> Deserialize<'de> for RawObservers {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawObservers;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number of observers or a list of folders of observers' masks")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawObservers, E> {
+                Ok(RawObservers::Count(v))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawObservers, A::Error> {
+                let mut out = Vec::new();
+                while let Some(item) = seq.next_element::<Spanned<String>>()? {
+                    out.push(item);
+                }
+                Ok(RawObservers::Folders(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// `slices:` of a NIfTI dataset: indices, or the slices containing a label.

@@ -18,7 +18,7 @@ use crate::plan::{
 use crate::points::{MAX_POINTS, PointsSpec, expand_points};
 use crate::raw::{
     BackendKind, PathList, RawDataset, RawFit, RawGenerator, RawInput, RawModel, RawNormalize,
-    RawOutput, RawPerturbation, RawPoints, RawSlices, RawSuite, SourceKind,
+    RawObservers, RawOutput, RawPerturbation, RawPoints, RawSlices, RawSuite, SourceKind,
 };
 pub use efficiency::MEASURES;
 
@@ -387,7 +387,11 @@ fn dataset(
                 d.size.as_ref().map(pos),
                 &[PhantomCardiac, PhantomCt],
             ),
-            ("observers", d.observers.as_ref().map(pos), &[PhantomCt]),
+            (
+                "observers",
+                d.observers.as_ref().map(pos),
+                &[PhantomCt, ImageFolder],
+            ),
             ("labels", d.labels.as_ref().map(pos), &[NiftiSlices]),
             (
                 "images",
@@ -481,15 +485,26 @@ fn dataset(
             let slices_per_subject = d.slices_per_subject.as_ref().map_or(0, |v| v.value);
             let size = d.size.as_ref().map_or(0, |v| v.value);
             if kind == SourceKind::PhantomCt {
-                let observers = d.observers.as_ref().map_or(0, |v| v.value);
-                if let Some(o) = &d.observers
-                    && o.value == 1
-                {
-                    ck.error(
-                        pos(o),
-                        "`observers` must be 0 (none) or at least 2: agreement needs pairs",
-                    );
-                }
+                let observers = match d.observers.as_ref() {
+                    None => 0,
+                    Some(o) => match &o.value {
+                        RawObservers::Count(1) => {
+                            ck.error(
+                                pos(o),
+                                "`observers` must be 0 (none) or at least 2: agreement needs pairs",
+                            );
+                            0
+                        }
+                        RawObservers::Count(n) => usize::try_from(*n).unwrap_or(usize::MAX),
+                        RawObservers::Folders(_) => {
+                            ck.error(
+                                pos(o),
+                                "a phantom's `observers` is a number of simulated observers",
+                            );
+                            0
+                        }
+                    },
+                };
                 DatasetSource::PhantomCt {
                     subjects,
                     slices_per_subject,
@@ -516,6 +531,26 @@ fn dataset(
                 .as_ref()
                 .and_then(|p| single_path(ck, "masks", p, root, &mut paths));
             has_masks = d.masks.is_some();
+            let mut observers = Vec::new();
+            match d.observers.as_ref().map(|o| (o, &o.value)) {
+                None => {}
+                Some((_, RawObservers::Folders(list))) if list.len() >= 2 => {
+                    for f in list {
+                        let full = root.join(&f.value);
+                        paths.push(DataPath {
+                            at: pos(f),
+                            written: f.value.clone(),
+                            full: full.clone(),
+                            folder: true,
+                        });
+                        observers.push(full);
+                    }
+                }
+                Some((o, _)) => ck.error(
+                    pos(o),
+                    "`observers` of an `image_folder` is a list of at least 2 folders of masks (one per observer, named as the images)",
+                ),
+            }
             let mut spacing = [1.0, 1.0];
             if let Some(s) = &d.spacing {
                 if s.value.len() == 2 && s.value.iter().all(|v| v.is_finite() && *v > 0.0) {
@@ -534,6 +569,7 @@ fn dataset(
                 images: images.unwrap_or_default(),
                 masks,
                 spacing,
+                observers,
             }
         }
         SourceKind::NiftiSlices => {

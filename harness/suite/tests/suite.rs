@@ -310,7 +310,9 @@ fn cardiac_suite_uses_optional_data_when_present() {
             images,
             masks,
             spacing,
+            observers,
         } => {
+            assert!(observers.is_empty());
             assert_eq!(*images, t.path("data/cardiac-misas/example/kaggle/images"));
             assert_eq!(
                 masks.as_deref(),
@@ -1427,4 +1429,52 @@ fn study_rules_are_located() {
             .replace("efficiency:", ""),
     );
     assert!(e.iter().any(|x| x.2 == "missing key `models`"), "{e:?}");
+}
+
+#[test]
+fn observers_rules() {
+    let t = Tree::new();
+    for d in ["imgs", "masks", "o1", "o2"] {
+        t.mkdir(&format!("data/{d}"));
+    }
+    let folder = "  - name: folder\n    source: image_folder\n    images: imgs\n    masks: masks\n    spacing: [1, 1]\n    observers: [o1, o2]\nmetrics: [dice]\n";
+    let plan = t
+        .load(&study_with("metrics: [dice]\n", folder))
+        .unwrap_or_else(|e| panic!("{e}"));
+    match &plan.datasets[1].source {
+        DatasetSource::ImageFolder { observers, .. } => {
+            assert_eq!(*observers, [t.path("data/o1"), t.path("data/o2")]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // one folder is no pair; a number is for phantoms; a list is for folders
+    let e = one_error(
+        &t,
+        &study_with("metrics: [dice]\n", &folder.replace("[o1, o2]", "[o1]")),
+    );
+    assert_eq!((e.0, e.1), (17, 16));
+    assert!(
+        e.2.starts_with("`observers` of an `image_folder` is a list of at least 2 folders"),
+        "{e:?}"
+    );
+    let e = errors(
+        &t,
+        &study_with("    observers: 3\n", "    observers: [o1, o2]\n"),
+    );
+    assert!(
+        e.iter().any(|x| x
+            == &(
+                11,
+                16,
+                "a phantom's `observers` is a number of simulated observers".to_string()
+            )),
+        "{e:?}"
+    );
+    // a missing observer folder of a required dataset is an error at its entry
+    let e = one_error(
+        &t,
+        &study_with("metrics: [dice]\n", &folder.replace("[o1, o2]", "[o1, o3]")),
+    );
+    assert_eq!((e.0, e.1), (17, 21));
+    assert!(e.2.contains("`o3` not found under the data root"), "{e:?}");
 }

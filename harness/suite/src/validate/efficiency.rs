@@ -298,13 +298,17 @@ pub(super) fn efficiency(
                 let any = names.iter().any(|n| {
                     datasets.iter().any(|d| {
                         &d.name == n
-                            && matches!(d.source, DatasetSource::PhantomCt { observers, .. } if observers >= 2)
+                            && match &d.source {
+                                DatasetSource::PhantomCt { observers, .. } => *observers >= 2,
+                                DatasetSource::ImageFolder { observers, .. } => observers.len() >= 2,
+                                _ => false,
+                            }
                     })
                 });
                 if !any {
                     ck.error(
                         pos(f),
-                        "`from: observers` needs a study dataset with observers' masks (e.g. `source: phantom_ct` with `observers: 4`)",
+                        "`from: observers` needs a study dataset with observers' masks (`source: phantom_ct` with `observers: 4`, or an `image_folder` with `observers: [folder, folder, ...]`)",
                     );
                 }
                 if let Some(s) = &hv.spread {
