@@ -64,14 +64,14 @@ pub struct RunTables {
     pub rows: usize,
 }
 
-fn perr(path: &Path) -> impl Fn(PolarsError) -> ResultsError + '_ {
+pub(crate) fn perr(path: &Path) -> impl Fn(PolarsError) -> ResultsError + '_ {
     move |e| ResultsError::Polars {
         path: path.to_path_buf(),
         message: e.to_string(),
     }
 }
 
-fn strings(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
+pub(crate) fn strings(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
     Ok(df
         .column(name)?
         .str()?
@@ -80,7 +80,7 @@ fn strings(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
         .collect())
 }
 
-fn u32s(df: &DataFrame, name: &str) -> PolarsResult<Vec<u32>> {
+pub(crate) fn u32s(df: &DataFrame, name: &str) -> PolarsResult<Vec<u32>> {
     Ok(df
         .column(name)?
         .cast(&DataType::UInt32)?
@@ -90,7 +90,7 @@ fn u32s(df: &DataFrame, name: &str) -> PolarsResult<Vec<u32>> {
         .collect())
 }
 
-fn f64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
+pub(crate) fn f64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
     Ok(df
         .column(name)?
         .cast(&DataType::Float64)?

@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use sensibench_metrics::agreement::{BlandAltman, bland_altman, fold_ci};
 
-use crate::store::Status;
-use crate::{Result, ResultsError};
+use crate::Result;
+use crate::aggregate::{f64s, perr, strings, u32s};
+use crate::store::{Status, parquet_files, scan_files, write_parquet_atomically};
 
 /// One long-format row of the study.
 #[derive(Clone, Debug, PartialEq)]
@@ -62,13 +63,6 @@ pub fn efficiency_part_path(run_dir: &Path, name: &str) -> PathBuf {
     run_dir.join("efficiency").join(format!("{name}.parquet"))
 }
 
-fn perr(path: &Path) -> impl Fn(PolarsError) -> ResultsError + '_ {
-    move |e| ResultsError::Polars {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
-}
-
 fn frame(rows: &[EfficiencyRow]) -> PolarsResult<DataFrame> {
     macro_rules! s {
         ($name:literal, $f:expr) => {
@@ -115,52 +109,20 @@ pub fn write_efficiency_part(
     rows: &[EfficiencyRow],
 ) -> Result<PathBuf> {
     let path = efficiency_part_path(run_dir, name);
-    let dir = path.parent().unwrap_or(run_dir).to_path_buf();
-    std::fs::create_dir_all(&dir).map_err(|source| ResultsError::Io {
-        path: dir.clone(),
-        source,
-    })?;
-    let tmp = dir.join(format!(".{name}.parquet.tmp"));
-    let mut df = frame(rows).map_err(perr(&path))?;
-    let file = std::fs::File::create(&tmp).map_err(|source| ResultsError::Io {
-        path: tmp.clone(),
-        source,
-    })?;
-    ParquetWriter::new(file)
-        .with_compression(ParquetCompression::Zstd(None))
-        .finish(&mut df)
-        .map_err(perr(&tmp))?;
-    std::fs::rename(&tmp, &path).map_err(|source| ResultsError::Io {
-        path: path.clone(),
-        source,
-    })?;
+    let df = frame(rows).map_err(perr(&path))?;
+    write_parquet_atomically(&path, df)?;
     Ok(path)
 }
 
 /// Every efficiency row of `run_dir`; `None` when the run has no study.
 pub fn read_efficiency_rows(run_dir: &Path) -> Result<Option<DataFrame>> {
     let dir = run_dir.join("efficiency");
-    let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
-        Ok(rd) => rd
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
-            .collect(),
-        Err(_) => return Ok(None),
-    };
+    let files = parquet_files(&dir);
     if files.is_empty() {
         return Ok(None);
     }
-    files.sort();
-    let paths: Vec<PlRefPath> = files
-        .iter()
-        .map(|p| PlRefPath::new(p.to_string_lossy().as_ref()))
-        .collect();
-    let args = ScanArgsParquet {
-        glob: false,
-        ..Default::default()
-    };
-    LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)
-        .and_then(|lf| lf.collect())
+    scan_files(&dir, &files)?
+        .collect()
         .map(Some)
         .map_err(perr(&dir))
 }
@@ -204,34 +166,6 @@ pub struct EfficiencyFailure {
     pub rows: usize,
 }
 
-fn col_str(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
-    Ok(df
-        .column(name)?
-        .str()?
-        .iter()
-        .map(|s| s.unwrap_or_default().to_string())
-        .collect())
-}
-
-fn col_u32(df: &DataFrame, name: &str) -> PolarsResult<Vec<u32>> {
-    Ok(df
-        .column(name)?
-        .cast(&DataType::UInt32)?
-        .u32()?
-        .iter()
-        .map(|v| v.unwrap_or_default())
-        .collect())
-}
-
-fn col_f64(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
-    Ok(df
-        .column(name)?
-        .cast(&DataType::Float64)?
-        .f64()?
-        .iter()
-        .collect())
-}
-
 /// Aggregates the study's rows: per dataset × source × class × metric ×
 /// training size, the fold means, their mean and t-interval, and for
 /// measures the Bland-Altman agreement. Sorted by dataset, source, class,
@@ -240,19 +174,19 @@ pub fn aggregate_efficiency(
     df: &DataFrame,
 ) -> Result<(Vec<EfficiencyStat>, Vec<EfficiencyFailure>)> {
     let e = perr(Path::new("efficiency"));
-    let dataset = col_str(df, "dataset").map_err(&e)?;
-    let source = col_str(df, "source").map_err(&e)?;
-    let class = col_str(df, "class").map_err(&e)?;
-    let class_index = col_u32(df, "class_index").map_err(&e)?;
-    let metric = col_str(df, "metric").map_err(&e)?;
-    let n = col_u32(df, "n").map_err(&e)?;
-    let n_label = col_str(df, "n_label").map_err(&e)?;
-    let fold = col_u32(df, "fold").map_err(&e)?;
-    let value = col_f64(df, "value").map_err(&e)?;
-    let reference = col_f64(df, "reference_value").map_err(&e)?;
-    let seconds = col_f64(df, "train_seconds").map_err(&e)?;
-    let status = col_str(df, "status").map_err(&e)?;
-    let error = col_str(df, "error").map_err(&e)?;
+    let dataset = strings(df, "dataset").map_err(&e)?;
+    let source = strings(df, "source").map_err(&e)?;
+    let class = strings(df, "class").map_err(&e)?;
+    let class_index = u32s(df, "class_index").map_err(&e)?;
+    let metric = strings(df, "metric").map_err(&e)?;
+    let n = u32s(df, "n").map_err(&e)?;
+    let n_label = strings(df, "n_label").map_err(&e)?;
+    let fold = u32s(df, "fold").map_err(&e)?;
+    let value = f64s(df, "value").map_err(&e)?;
+    let reference = f64s(df, "reference_value").map_err(&e)?;
+    let seconds = f64s(df, "train_seconds").map_err(&e)?;
+    let status = strings(df, "status").map_err(&e)?;
+    let error = strings(df, "error").map_err(&e)?;
 
     type Key = (String, String, u32, String, u32);
     #[derive(Default)]

@@ -143,33 +143,41 @@ fn rows_to_frame(rows: &[ResultRow]) -> PolarsResult<DataFrame> {
 /// then rename). Returns the part's path.
 pub fn write_part(run_dir: &Path, name: &str, rows: &[ResultRow]) -> Result<PathBuf> {
     let path = part_path(run_dir, name);
-    let dir = path.parent().unwrap_or(run_dir);
+    let df = rows_to_frame(rows).map_err(|e| polars_err(&path, e))?;
+    write_parquet_atomically(&path, df)?;
+    Ok(path)
+}
+
+/// Writes `df` to `path` through a temporary file in the same folder and a
+/// rename, so a killed run never leaves a half-written part.
+pub(crate) fn write_parquet_atomically(path: &Path, mut df: DataFrame) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let tmp = dir.join(format!(".{name}.parquet.tmp"));
-    let mut df = rows_to_frame(rows).map_err(|e| polars_err(&path, e))?;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = dir.join(format!(".{name}.tmp"));
     let file = std::fs::File::create(&tmp).map_err(io_err(&tmp))?;
     ParquetWriter::new(file)
         .with_compression(ParquetCompression::Zstd(None))
         .finish(&mut df)
         .map_err(|e| polars_err(&tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(io_err(&path))?;
-    Ok(path)
+    std::fs::rename(&tmp, path).map_err(io_err(path))
 }
 
-/// All completed parts of `run_dir` as one lazy frame.
-pub(crate) fn scan_parts(run_dir: &Path) -> Result<LazyFrame> {
-    let parts = run_dir.join("parts");
-    let mut files: Vec<PathBuf> = match std::fs::read_dir(&parts) {
+/// The `*.parquet` files of `dir`, sorted; empty when the folder is missing.
+pub(crate) fn parquet_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(rd) => rd
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
             .collect(),
         Err(_) => Vec::new(),
     };
-    if files.is_empty() {
-        return Err(ResultsError::NoParts(run_dir.to_path_buf()));
-    }
     files.sort();
+    files
+}
+
+/// `files` (non-empty) as one lazy frame; errors name `dir`.
+pub(crate) fn scan_files(dir: &Path, files: &[PathBuf]) -> Result<LazyFrame> {
     let paths: Vec<PlRefPath> = files
         .iter()
         .map(|p| PlRefPath::new(p.to_string_lossy().as_ref()))
@@ -178,8 +186,17 @@ pub(crate) fn scan_parts(run_dir: &Path) -> Result<LazyFrame> {
         glob: false,
         ..Default::default()
     };
-    LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)
-        .map_err(|e| polars_err(&parts, e))
+    LazyFrame::scan_parquet_files(paths.into_iter().collect(), args).map_err(|e| polars_err(dir, e))
+}
+
+/// All completed parts of `run_dir` as one lazy frame.
+pub(crate) fn scan_parts(run_dir: &Path) -> Result<LazyFrame> {
+    let parts = run_dir.join("parts");
+    let files = parquet_files(&parts);
+    if files.is_empty() {
+        return Err(ResultsError::NoParts(run_dir.to_path_buf()));
+    }
+    scan_files(&parts, &files)
 }
 
 /// Reads every row of a run back (used by tests and `sensibench` exports).

@@ -16,6 +16,8 @@ use sensibench_report::{
 };
 use sensibench_results::{EfficiencyStat, aggregate_efficiency, read_efficiency_rows};
 
+use sensibench_metrics::ClinicalMeasure;
+
 use super::metric_info;
 use crate::efficiency::EfficiencyInfo;
 use crate::{Result, RunError};
@@ -27,14 +29,6 @@ pub(crate) struct StudyReport {
     pub failures: Vec<Failure>,
     pub notes: Vec<String>,
     pub rows: usize,
-}
-
-fn measure_unit(name: &str) -> &'static str {
-    match name {
-        "area_cm2" => "cm²",
-        "mean_hu" => "HU",
-        _ => "",
-    }
 }
 
 fn measure_title(name: &str) -> &'static str {
@@ -236,7 +230,7 @@ fn leaderboard(
         });
     }
     for m in &info.measures {
-        let unit = measure_unit(m);
+        let unit = ClinicalMeasure::from_name(m).map_or("", |c| c.unit());
         columns.push(LeaderboardColumn {
             name: format!("{} bias ({unit})", measure_title(m)),
             higher_is_better: None,
