@@ -21,6 +21,7 @@
 //! [`sensibench_core::Tensor`].
 
 pub mod finetune;
+pub mod gradcam;
 
 use std::path::Path;
 use std::sync::Once;
@@ -28,6 +29,8 @@ use std::sync::Once;
 use sensibench_core::{Batch, Error, Model, Result, Tensor};
 use tch::nn::VarStore;
 use tch::{CModule, Device, Kind, TrainableCModule};
+
+pub use gradcam::GradCam;
 
 pub use finetune::{
     Augment, FineTuneConfig, FineTuneReport, Loss, Optimizer, TrainingSet, dice_ce_loss, fine_tune,

@@ -12,13 +12,21 @@
 //!   ([`ClinicalMeasure`]).
 //! - [`agreement`]: Bland–Altman statistics, pairwise inter-observer scores
 //!   and the human band, t-based confidence intervals across folds.
-//! - [`dist`]: Student-t CDF and quantile, normal quantile.
+//! - [`dist`]: Student-t CDF and quantile, normal quantile, CDF and
+//!   survival function, χ² survival function, exact binomial test.
+//! - [`classification`]: confusion matrix, accuracy, balanced accuracy,
+//!   macro F1, Cohen's kappa, ROC AUC, ECE ([`ClassMetric`]) and their
+//!   percentile-bootstrap confidence intervals.
+//! - [`compare`]: paired tests of two models: DeLong (AUC), Stuart–Maxwell
+//!   (marginal homogeneity of labels), McNemar (correctness).
 
 // Tests may unwrap: a panic there is a test failure with a backtrace.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod agreement;
+pub mod classification;
 pub mod clinical;
+pub mod compare;
 pub mod dist;
 pub mod edt;
 pub mod robustness;
@@ -26,7 +34,14 @@ pub mod seg;
 pub mod stats;
 
 pub use agreement::{Band, BlandAltman, band_from_scores, bland_altman, fold_ci, pairwise_scores};
+pub use classification::{
+    ClassMetric, ConfusionMatrix, ECE_BINS, KappaWeights, bootstrap_ci, bootstrap_ci_diff,
+    expected_calibration_error, predicted_classes, roc_auc_binary, roc_auc_ovr_macro,
+};
 pub use clinical::{ClinicalMeasure, area_cm2, mean_intensity, mean_intensity_in_range};
-pub use dist::{student_t_cdf, student_t_quantile};
+pub use compare::{
+    DeLongTest, McNemar, StuartMaxwell, delong_auc_ci, delong_paired, mcnemar, stuart_maxwell,
+};
+pub use dist::{chi2_sf, normal_cdf, normal_sf, student_t_cdf, student_t_quantile};
 pub use edt::edt_squared;
 pub use seg::{SegMetric, score_all_classes, score_class};

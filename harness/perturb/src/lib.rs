@@ -1,5 +1,6 @@
-//! The perturbation library of sensibench: geometric, intensity, noise and
-//! filtering perturbations, and the resampling used to fit images to a model.
+//! The perturbation library of sensibench: geometric, intensity, noise,
+//! filtering and side-marker perturbations, the inpainting the latter use,
+//! and the resampling used to fit images to a model.
 //!
 //! Every perturbation implements [`sensibench_core::Perturbation`] for 2D and
 //! 3D images alike (a 2D image is a grid of depth 1). Geometric ones act on
@@ -25,6 +26,14 @@
 //! | `gamma` | g (exponent) | 1 | |
 //! | `gaussian_noise` | σ (fraction of range) | 0 | `absolute` |
 //! | `gaussian_blur` | σ (mm) | 0 | |
+//! | `marker_inject` | size (px, glyph height, 0 or ≥ 7) | 0 | `glyph`, `corner`, `y`, `x`, `margin`, `pad`, `intensity`, `box`, `box_intensity`, `label` |
+//! | `marker_remove` | dilate (px) | none | `method`, `label` |
+//! | `marker_swap` | 0 or 1 | 0 | `to`, `pad`, `intensity`, `method`, `label` |
+//! | `minmax_clip` | 0 or 1 | 0 | `method`, `label` |
+//!
+//! The marker perturbations (module [`marker`]) are 2D only and use the mask
+//! as a region map (label `label` = the side marker's box); their inpainting
+//! lives in [`inpaint`].
 //!
 //! The shared kernels (bilinear/nearest warping, separable line operators)
 //! live in one private module, `interp`.
@@ -33,8 +42,10 @@
 
 pub mod filter;
 pub mod geometric;
+pub mod inpaint;
 pub mod intensity;
 mod interp;
+pub mod marker;
 pub mod noise;
 pub mod options;
 pub mod resample;
@@ -43,7 +54,12 @@ use sensibench_core::{PerturbationEntry, Registry, Result};
 
 pub use filter::{GaussianBlur, Resolution};
 pub use geometric::{Crop, Dihedral, Flip, Rotate, Translate, Zoom};
+pub use inpaint::{InpaintMethod, inpaint};
 pub use intensity::{Brightness, Contrast, Gamma};
+pub use marker::{
+    Corner, Glyph, MarkerInject, MarkerRemove, MarkerSpec, MarkerSwap, MinmaxClip, Placement,
+    Region, glyph_mask, inject_marker, mark_region, region_of,
+};
 pub use noise::GaussianNoise;
 pub use options::{Fill, PlaneAxis};
 
@@ -54,7 +70,8 @@ pub fn register_all(reg: &mut Registry<PerturbationEntry>) -> Result<()> {
         .into_iter()
         .chain(intensity::entries())
         .chain(noise::entries())
-        .chain(filter::entries());
+        .chain(filter::entries())
+        .chain(marker::entries());
     for entry in entries {
         reg.register(entry.name, entry)?;
     }
