@@ -18,11 +18,16 @@ pub fn repo_root() -> PathBuf {
 pub fn load(suite: &Path, data_root: &Path) -> Result<Plan, String> {
     let perturbations = sensibench_perturb::registry();
     let metrics: Vec<&str> = SegMetric::ALL.iter().map(|m| m.name()).collect();
+    let class_metrics: Vec<&str> = sensibench_metrics::ClassMetric::ALL
+        .iter()
+        .map(|m| m.name())
+        .collect();
     let resolve =
         |name: &str| sensibench_backends::native::resolve_plugin(name).map_err(|e| e.to_string());
     let catalog = Catalog {
         perturbations: &perturbations,
         metrics: &metrics,
+        classification_metrics: &class_metrics,
         resolve_plugin: &resolve,
     };
     load_suite(suite, data_root, &catalog).map_err(|e| e.to_string())

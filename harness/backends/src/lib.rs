@@ -63,6 +63,10 @@ pub(crate) fn check_output(
 /// Checks that an output of shape `output` fits an input of shape `input`:
 /// `N x K x spatial` with the input's `N` and spatial extents.
 pub fn check_output_shape(model: &str, input: &[usize], output: &[usize]) -> Result<()> {
+    // a classifier: N x K class scores
+    if output.len() == 2 && output.first() == input.first() && output[1] >= 1 {
+        return Ok(());
+    }
     if output.len() != input.len()
         || output.first() != input.first()
         || output.get(2..) != input.get(2..)
@@ -70,7 +74,7 @@ pub fn check_output_shape(model: &str, input: &[usize], output: &[usize]) -> Res
         return Err(Error::Model {
             model: model.to_string(),
             reason: format!(
-                "output shape {output:?} does not fit input shape {input:?}: expected N x K x spatial with the input's N and spatial extents"
+                "output shape {output:?} does not fit input shape {input:?}: expected N x K x spatial with the input's N and spatial extents (a segmenter) or N x K (a classifier)"
             ),
         });
     }

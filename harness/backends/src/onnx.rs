@@ -180,7 +180,8 @@ pub fn onnx_runtime_path() -> Result<PathBuf> {
 }
 
 /// An ONNX model: feeds the batch to the graph's first input and returns its first
-/// output, which must be `N x K x …` with the input's `N` and spatial extents.
+/// output, which must be `N x K x …` with the input's `N` and spatial extents
+/// (a segmenter), or `N x K` (a classifier).
 pub struct OnnxModel {
     name: String,
     path: PathBuf,
@@ -242,6 +243,56 @@ impl OnnxModel {
     /// The ONNX file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Runs the graph on `input` (`N x C x …`) and returns every output, in
+    /// the graph's order, with its name (e.g. a classifier's `logits`,
+    /// `features`, `head_weight`, `head_bias` for CRM). Outputs that are not
+    /// `f32` tensors are an error naming them.
+    pub fn run_all(&mut self, input: &Tensor) -> Result<Vec<(String, Tensor)>> {
+        let name = self.name.clone();
+        let fail = |what: &str, e: String| Error::Model {
+            model: name.clone(),
+            reason: format!("{what}: {e}"),
+        };
+        let names: Vec<String> = self
+            .session
+            .outputs()
+            .iter()
+            .map(|o| o.name().to_string())
+            .collect();
+        let view = ArrayViewD::from_shape(IxDyn(input.shape()), input.data())
+            .map_err(|e| fail("input tensor", e.to_string()))?;
+        let value =
+            TensorRef::from_array_view(view).map_err(|e| fail("input tensor", e.to_string()))?;
+        let outputs = self
+            .session
+            .run(ort::inputs![self.input_name.as_str() => value])
+            .map_err(|e| fail("ONNX Runtime run failed", e.to_string()))?;
+        let mut out = Vec::with_capacity(names.len());
+        for n in names {
+            let v = outputs
+                .get(&n)
+                .ok_or_else(|| fail("output", format!("the session returned no output `{n}`")))?;
+            let (shape, data) = v
+                .try_extract_tensor::<f32>()
+                .map_err(|e| fail(&format!("output `{n}` is not an f32 tensor"), e.to_string()))?;
+            let shape: Vec<usize> = shape
+                .iter()
+                .map(|&d| usize::try_from(d).unwrap_or(0))
+                .collect();
+            out.push((n, Tensor::new(shape, data.to_vec())?));
+        }
+        Ok(out)
+    }
+
+    /// The names of the graph's outputs, in order.
+    pub fn output_names(&self) -> Vec<String> {
+        self.session
+            .outputs()
+            .iter()
+            .map(|o| o.name().to_string())
+            .collect()
     }
 
     /// The underlying ONNX Runtime session, for measuring it without the

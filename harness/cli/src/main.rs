@@ -169,11 +169,16 @@ fn data_root(flag: Option<PathBuf>) -> PathBuf {
 fn load(suite: &Path, data_root_flag: Option<PathBuf>) -> Result<sensibench_suite::plan::Plan> {
     let perturbations = registry()?;
     let metric_names: Vec<&str> = SegMetric::ALL.iter().map(|m| m.name()).collect();
+    let class_metric_names: Vec<&str> = sensibench_metrics::ClassMetric::ALL
+        .iter()
+        .map(|m| m.name())
+        .collect();
     let resolve =
         |name: &str| sensibench_backends::native::resolve_plugin(name).map_err(|e| e.to_string());
     let catalog = Catalog {
         perturbations: &perturbations,
         metrics: &metric_names,
+        classification_metrics: &class_metric_names,
         resolve_plugin: &resolve,
     };
     let root = data_root(data_root_flag);

@@ -206,13 +206,18 @@ impl LabelMap {
     }
 }
 
-/// One item of a dataset: an image, an optional reference label map on the same
-/// grid, and an identifier that is stable across runs (it seeds perturbations).
+/// One item of a dataset: an image, an optional label map on the same grid
+/// (the reference segmentation; in classification suites, the region map of
+/// e.g. a side marker), the image-level class of classification datasets,
+/// and an identifier that is stable across runs (it seeds perturbations).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sample {
     pub id: String,
     pub image: Image,
     pub mask: Option<LabelMap>,
+    /// The class index (into the suite's `classes:`) of a classification
+    /// sample; `None` for segmentation samples and unlabelled images.
+    pub label: Option<u32>,
 }
 
 impl Sample {
@@ -228,7 +233,18 @@ impl Sample {
                 found: m.grid().shape_string(),
             });
         }
-        Ok(Sample { id, image, mask })
+        Ok(Sample {
+            id,
+            image,
+            mask,
+            label: None,
+        })
+    }
+
+    /// The same sample with image-level class `label`.
+    pub fn with_label(mut self, label: Option<u32>) -> Self {
+        self.label = label;
+        self
     }
 }
 

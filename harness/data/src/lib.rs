@@ -4,6 +4,8 @@
 //!   short-axis MR phantom (the embedded default data).
 //! * [`ct_phantom::CtPhantom`]: the deterministic synthetic abdominal CT
 //!   phantom at L3 (Hounsfield units, skeletal-muscle mask, simulated observers).
+//! * [`classes`]: classification datasets (class folders with a fixed hash
+//!   split, image CSVs with labels and region boxes, a synthetic fallback).
 //! * [`label_ops`]: slices containing a label, merging / renumbering label ids.
 //! * [`raster`]: PNG/JPEG images, PNG label maps.
 //! * [`nifti_io`]: NIfTI-1 volumes, saving, slicing along an axis.
@@ -16,6 +18,7 @@
 
 #![warn(missing_docs)]
 
+pub mod classes;
 pub mod ct_phantom;
 pub mod datasets;
 pub mod dicom_io;
@@ -25,6 +28,7 @@ pub mod npy;
 pub mod phantom;
 pub mod raster;
 
+pub use classes::{ClassFolderDataset, ClassPhantom, HashSplit, ImageCsvDataset, in_test_split};
 pub use ct_phantom::CtPhantom;
 pub use datasets::{DicomFolderDataset, ImageFolderDataset, NiftiSliceDataset, file_stem};
 pub use dicom_io::{dicom_slice_location, load_dicom};

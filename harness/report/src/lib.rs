@@ -10,10 +10,18 @@
 //! * [`write_report`] writes it to `dir/index.html`;
 //! * [`overlay_png`] draws a label map over a grey image and encodes it as PNG,
 //!   [`to_base64`] encodes those bytes for a [`Frame`];
+//! * [`saliency_png`] draws a saliency map as a heat colour over a grey image
+//!   with a region outlined, [`heat_png`] a map alone (classification reports);
 //! * [`svg`] holds the chart code (nice ticks, log-axis detection, line charts,
 //!   data-efficiency charts);
 //! * [`smallest_n_reaching`] is the rule of the data-efficiency table (the
 //!   smallest number of training images whose score reaches the human band).
+//!
+//! A classification run ([`ReportData::classification`]) adds, after the
+//! leaderboard (whose values then show their `[lo, hi]` intervals), a
+//! "Shortcut reliance" table, and after the curves "Statistical comparisons",
+//! "Confusion matrices" and "Saliency" sections; tables and figures are
+//! numbered in document order.
 //!
 //! Every user-provided string is escaped: the templates are rendered with
 //! minijinja's HTML auto-escaping, and the SVG writer escapes the text it emits
@@ -25,6 +33,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod classification;
 mod efficiency;
 mod overlay;
 pub mod svg;
@@ -33,7 +42,8 @@ mod view;
 pub use efficiency::smallest_n_reaching;
 
 pub use overlay::{
-    DEFAULT_LABEL_PALETTE, OVERLAY_ALPHA, OVERLAY_CONTOUR_ALPHA, overlay_png, to_base64,
+    DEFAULT_LABEL_PALETTE, OVERLAY_ALPHA, OVERLAY_CONTOUR_ALPHA, REGION_OUTLINE,
+    SALIENCY_MAX_ALPHA, heat_png, overlay_png, saliency_png, to_base64,
 };
 
 /// Everything one report shows. Plain data: the caller (the CLI, through the
@@ -76,6 +86,192 @@ pub struct ReportData {
     pub strips: Vec<Strip>,
     /// Work that failed; a table is shown when not empty.
     pub failures: Vec<Failure>,
+    /// The classification sections (absent for segmentation runs).
+    #[serde(default)]
+    pub classification: Option<ClassificationReport>,
+}
+
+/// What a classification run shows besides the leaderboard (whose rows then
+/// carry CIs in [`LeaderboardRow::ci`]) and the robustness curves (metric
+/// against a perturbation's parameter, in [`ReportData::panels`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClassificationReport {
+    /// The class names, in index order.
+    pub classes: Vec<String>,
+    /// The shortcut (side-marker reliance) table, when the suite declares one.
+    pub shortcut: Option<ShortcutTable>,
+    /// Paired tests between models under one condition, and between a
+    /// perturbed condition and the unperturbed images of the same model.
+    pub tests: Vec<PairedTestRow>,
+    /// Confusion matrices (unperturbed images first).
+    pub confusion: Vec<ConfusionView>,
+    /// Saliency overlays: per model and method, examples under two or more
+    /// conditions side by side (e.g. original vs marker removed).
+    pub galleries: Vec<SaliencyGallery>,
+    /// Class-mean saliency maps (CRM's class-specific ROI maps).
+    pub class_maps: Vec<ClassMap>,
+    /// Mean localisation of saliency on the region, per model, method and condition.
+    pub localisation: Vec<LocalisationRow>,
+}
+
+/// The shortcut table: one row per model.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShortcutTable {
+    /// The reference condition's name, e.g. `internal (markers as in training)`.
+    pub reference: String,
+    /// The other conditions' names, in column order.
+    pub conditions: Vec<String>,
+    /// The saliency method of the last column (`None`: no saliency column).
+    pub saliency_method: Option<String>,
+    /// How the p-values were computed, e.g. `DeLong's test for two correlated ROC curves, two-sided`.
+    pub test_label: String,
+    /// One row per model.
+    pub rows: Vec<ShortcutTableRow>,
+}
+
+/// One model's row of the [`ShortcutTable`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShortcutTableRow {
+    /// The model name.
+    pub model: String,
+    /// AUC under the reference condition, with its CI.
+    pub reference: AucCell,
+    /// One cell per condition, in [`ShortcutTable::conditions`] order.
+    pub cells: Vec<AucCell>,
+    /// Mean fraction of positive saliency on the region (relevance mass
+    /// accuracy) under the reference condition, over images with a region.
+    pub saliency_mass: Option<f64>,
+}
+
+/// An AUC with its CI and, against the reference, ΔAUC and p.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AucCell {
+    /// The ROC AUC.
+    pub auc: Option<f64>,
+    /// Its confidence interval.
+    pub ci: Option<(f64, f64)>,
+    /// AUC − reference AUC on the paired images (`None` for the reference).
+    pub delta: Option<f64>,
+    /// The test's p-value (`None` for the reference).
+    pub p: Option<f64>,
+    /// Images (paired images for a condition).
+    pub n: usize,
+}
+
+/// One paired comparison.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PairedTestRow {
+    /// The dataset.
+    pub dataset: String,
+    /// `models` (two models under one condition) or `condition` (one model,
+    /// perturbed vs unperturbed).
+    pub kind: String,
+    /// The condition, e.g. `none` or `rotate = 15 deg`.
+    pub condition: String,
+    /// The first model (kind `models`) or the model (kind `condition`).
+    pub a: String,
+    /// The second model, or the perturbed condition.
+    pub b: String,
+    /// Paired images.
+    pub n: usize,
+    /// Accuracy of a and b.
+    pub accuracy: (Option<f64>, Option<f64>),
+    /// McNemar's exact p of the paired accuracies.
+    pub mcnemar_p: Option<f64>,
+    /// Stuart–Maxwell statistic, degrees of freedom and p.
+    pub stuart_maxwell: Option<(f64, usize, f64)>,
+    /// Binary tasks: AUC of a and b.
+    pub auc: (Option<f64>, Option<f64>),
+    /// Binary tasks: DeLong's p.
+    pub delong_p: Option<f64>,
+}
+
+/// A confusion matrix.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConfusionView {
+    /// The model.
+    pub model: String,
+    /// The dataset.
+    pub dataset: String,
+    /// The condition (`none` = unperturbed).
+    pub condition: String,
+    /// Row-major `k x k` counts, rows = reference class, columns = predicted
+    /// (class names in [`ClassificationReport::classes`]).
+    pub counts: Vec<u64>,
+}
+
+/// Saliency overlays of one model and method.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SaliencyGallery {
+    /// The model.
+    pub model: String,
+    /// The method, e.g. `crm`.
+    pub method: String,
+    /// The dataset.
+    pub dataset: String,
+    /// The condition of each column, e.g. `original`, `marker removed`.
+    pub conditions: Vec<String>,
+    /// One row per image.
+    pub rows: Vec<SaliencyGalleryRow>,
+}
+
+/// One image of a [`SaliencyGallery`] under each condition.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SaliencyGalleryRow {
+    /// The sample id.
+    pub sample: String,
+    /// Its reference class name.
+    pub truth: String,
+    /// One frame per condition.
+    pub frames: Vec<SaliencyFrame>,
+}
+
+/// A saliency overlay (PNG, base64) with what the model said.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SaliencyFrame {
+    /// The overlay: the grey image with the map as a heat colour; the region
+    /// (e.g. the marker box) outlined.
+    pub png_base64: String,
+    /// The predicted class and its probability, e.g. `positive 0.93`.
+    pub caption: String,
+    /// Fraction of positive saliency on the region, if the image has one.
+    pub mass: Option<f64>,
+}
+
+/// A class-mean saliency map.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClassMap {
+    /// The model.
+    pub model: String,
+    /// The method.
+    pub method: String,
+    /// The class.
+    pub class: String,
+    /// Images averaged.
+    pub n: usize,
+    /// The map as a heat-coloured PNG, base64.
+    pub png_base64: String,
+}
+
+/// Mean localisation of saliency on the region under one condition.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LocalisationRow {
+    /// The model.
+    pub model: String,
+    /// The method.
+    pub method: String,
+    /// The dataset.
+    pub dataset: String,
+    /// The condition.
+    pub condition: String,
+    /// Relevance mass accuracy (mean over images with a region).
+    pub mass: Option<f64>,
+    /// Relevance rank accuracy (mean).
+    pub rank: Option<f64>,
+    /// Pointing-game hit rate.
+    pub pointing: Option<f64>,
+    /// Images with a region.
+    pub n: usize,
 }
 
 /// The leaderboard: one row per model, one value per column.
@@ -115,6 +311,10 @@ pub struct LeaderboardRow {
     /// One value per column (`None` or a non-finite value is shown as `—`).
     /// Missing trailing values are shown as `—`; extra values are ignored.
     pub values: Vec<Option<f64>>,
+    /// Optional confidence interval per column, shown after the value as
+    /// `[lo, hi]` (classification leaderboards); empty = none.
+    #[serde(default)]
+    pub ci: Vec<Option<(f64, f64)>>,
 }
 
 /// One chart: a metric of one class against a perturbation's parameter, one
@@ -320,8 +520,9 @@ pub enum ReportError {
         #[source]
         source: std::io::Error,
     },
-    /// An argument of [`overlay_png`] was invalid.
-    #[error("overlay_png: {0}")]
+    /// An argument of [`overlay_png`], [`saliency_png`] or [`heat_png`] was
+    /// invalid; the message starts with the function's name.
+    #[error("{0}")]
     InvalidInput(String),
     /// The PNG encoder failed.
     #[error("encoding overlay PNG: {0}")]

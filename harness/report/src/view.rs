@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use crate::classification::{self, ClassificationView, Numbering};
 use crate::svg::{
     band_decimals, efficiency_chart, format_compact, format_fixed, line_chart, marker_path,
     model_colour, value_decimals,
@@ -30,7 +31,12 @@ pub(crate) struct View<'a> {
     strips: Vec<StripGroupView<'a>>,
     failures: &'a [crate::Failure],
     failed_rows: usize,
+    /// The failures table's number (after the classification tables).
+    failures_table: usize,
     n_panels: usize,
+    /// The eyebrow's report kind, e.g. `classification report`.
+    kind: &'static str,
+    classification: Option<ClassificationView<'a>>,
 }
 
 #[derive(Serialize)]
@@ -54,6 +60,8 @@ struct LeaderboardView<'a> {
     columns: Vec<ColumnView<'a>>,
     rows: Vec<RowView<'a>>,
     described: bool,
+    /// Whether some value carries a `[lo, hi]` interval.
+    any_ci: bool,
 }
 
 #[derive(Serialize)]
@@ -75,6 +83,8 @@ struct RowView<'a> {
 #[derive(Serialize)]
 struct CellView {
     text: String,
+    /// `[lo, hi]` at the value's precision, or empty.
+    ci: String,
     best: bool,
     missing: bool,
 }
@@ -195,9 +205,14 @@ fn swatch(index: usize) -> String {
     )
 }
 
-/// Digits after the point for a column: 3 below 10, then fewer as values grow.
+/// Digits after the point for a column: none when every value is a whole
+/// number of at least 10 (counts), else 3 below 10, then fewer as values grow.
 fn column_decimals(values: impl Iterator<Item = f64>) -> usize {
-    let max = values.fold(0.0f64, |m, v| m.max(v.abs()));
+    let values: Vec<f64> = values.collect();
+    let max = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if max >= 10.0 && values.iter().all(|v| v.fract() == 0.0) {
+        return 0;
+    }
     match max {
         m if m < 10.0 => 3,
         m if m < 100.0 => 2,
@@ -206,7 +221,7 @@ fn column_decimals(values: impl Iterator<Item = f64>) -> usize {
     }
 }
 
-fn is_base64(s: &str) -> bool {
+pub(crate) fn is_base64(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=')
@@ -234,6 +249,32 @@ fn model_order(data: &ReportData) -> Vec<String> {
     }
     for s in &data.strips {
         add(&s.model);
+    }
+    if let Some(c) = &data.classification {
+        if let Some(s) = &c.shortcut {
+            for r in &s.rows {
+                add(&r.model);
+            }
+        }
+        for t in &c.tests {
+            add(&t.a);
+            if t.kind == "models" {
+                add(&t.b);
+            }
+        }
+        for m in &c.confusion {
+            add(&m.model);
+        }
+        // image-only galleries have no model
+        for g in c.galleries.iter().filter(|g| !g.model.is_empty()) {
+            add(&g.model);
+        }
+        for m in &c.class_maps {
+            add(&m.model);
+        }
+        for l in &c.localisation {
+            add(&l.model);
+        }
     }
     models
 }
@@ -461,11 +502,13 @@ pub(crate) fn build(data: &ReportData) -> View<'_> {
             cells[i].push(match value(r, j) {
                 Some(v) => CellView {
                     text: format_fixed(v, decimals),
+                    ci: classification::interval(r.ci.get(j).copied().flatten(), decimals),
                     best: lb.rows.len() > 1 && best == Some(rounded(v)),
                     missing: false,
                 },
                 None => CellView {
                     text: "—".to_string(),
+                    ci: String::new(),
                     best: false,
                     missing: true,
                 },
@@ -502,6 +545,14 @@ pub(crate) fn build(data: &ReportData) -> View<'_> {
             })
             .collect(),
         described: lb.columns.iter().any(|c| !c.description.trim().is_empty()),
+        any_ci: false,
+    };
+    let leaderboard = LeaderboardView {
+        any_ci: leaderboard
+            .rows
+            .iter()
+            .any(|r| r.cells.iter().any(|c| !c.ci.is_empty())),
+        ..leaderboard
     };
 
     // Data-efficiency panels: primary first, otherwise in the given order.
@@ -600,6 +651,25 @@ pub(crate) fn build(data: &ReportData) -> View<'_> {
         });
     }
 
+    // Classification sections: tables after the leaderboard, figures after
+    // the strips.
+    let mut numbering = Numbering {
+        table: 2,
+        figure: n_figures + strips.len() + 1,
+    };
+    let swatch_of = |m: &str| swatch(index_of(m));
+    let classification = data
+        .classification
+        .as_ref()
+        .map(|c| classification::build(c, &mut numbering, &swatch_of));
+    let kind = if classification.is_some() {
+        "classification report"
+    } else if !data.efficiency.is_empty() && data.panels.is_empty() {
+        "data-efficiency report"
+    } else {
+        "robustness report"
+    };
+
     View {
         title: &data.title,
         suite: &data.suite,
@@ -632,6 +702,9 @@ pub(crate) fn build(data: &ReportData) -> View<'_> {
         strips,
         failures: &data.failures,
         failed_rows: data.failures.iter().map(|f| f.rows).sum(),
+        failures_table: numbering.table,
+        kind,
+        classification,
     }
 }
 
@@ -642,8 +715,9 @@ mod tests {
     #[test]
     fn decimals_by_magnitude() {
         assert_eq!(column_decimals([0.5, -0.9].into_iter()), 3);
-        assert_eq!(column_decimals([12.0].into_iter()), 2);
-        assert_eq!(column_decimals([512.0].into_iter()), 1);
+        assert_eq!(column_decimals([12.5].into_iter()), 2);
+        assert_eq!(column_decimals([12.0, 820.0].into_iter()), 0);
+        assert_eq!(column_decimals([512.5].into_iter()), 1);
         assert_eq!(column_decimals([5120.0].into_iter()), 0);
         assert!(is_base64("iVBORw0KGgo="));
         assert!(!is_base64("\" onerror=\"x"));

@@ -8,11 +8,21 @@
 //! part that exists. polars reads the parts back and aggregates them.
 
 mod aggregate;
+mod classification;
+mod classification_stats;
 mod efficiency;
 mod store;
 
 pub use aggregate::{
     FailureSummary, PointStat, RunTables, SampleScore, aggregate_run, sample_scores,
+};
+pub use classification::{
+    Cases, ConditionKey, PredictionRow, SaliencyRow, SaliencyStat, aggregate_saliency, argmax,
+    prediction_part_path, read_cases, write_prediction_part, write_saliency_part,
+};
+pub use classification_stats::{
+    ClassMetricStat, ClassificationSpec, ClassificationTables, ConditionRef, ConfusionTable,
+    PairedTest, ShortcutCell, ShortcutRow, aggregate_classification,
 };
 pub use efficiency::{
     EfficiencyFailure, EfficiencyRow, EfficiencyStat, aggregate_efficiency, efficiency_part_path,

@@ -2,16 +2,20 @@
 
 use std::path::PathBuf;
 
+use rayon::prelude::*;
 use sensibench_core::Sample;
 use sensibench_data::{
-    CardiacPhantom, CtPhantom, Dataset, DicomFolderDataset, ImageFolderDataset, NiftiSliceDataset,
+    CardiacPhantom, ClassFolderDataset, ClassPhantom, CtPhantom, Dataset, DicomFolderDataset,
+    HashSplit, ImageCsvDataset, ImageFolderDataset, NiftiSliceDataset,
 };
-use sensibench_suite::plan::{DatasetPlan, DatasetSource, SliceAxis, SliceSelection};
+use sensibench_suite::plan::{DatasetPlan, DatasetSource, SliceAxis, SliceSelection, Split};
 
 use crate::{Result, RunError};
 
-/// Opens the dataset of `plan` and loads its samples (at most `limit`).
-pub fn load_samples(plan: &DatasetPlan, seed: u64) -> Result<Vec<Sample>> {
+/// Opens the dataset of `plan` and loads its samples (at most `limit`), in
+/// parallel; `classes` are the suite's class names (an image CSV's labels
+/// are looked up in them).
+pub fn load_samples(plan: &DatasetPlan, seed: u64, classes: &[String]) -> Result<Vec<Sample>> {
     let err = |source| RunError::Dataset {
         dataset: plan.name.clone(),
         source,
@@ -75,9 +79,31 @@ pub fn load_samples(plan: &DatasetPlan, seed: u64) -> Result<Vec<Sample>> {
         DatasetSource::DicomFolder { path } => {
             Box::new(DicomFolderDataset::open(path).map_err(err)?)
         }
+        DatasetSource::ClassFolders {
+            path,
+            folders,
+            split,
+            per_class,
+        } => {
+            let split = match split {
+                Split::All => HashSplit::All,
+                Split::Train => HashSplit::Train,
+                Split::Test => HashSplit::Test,
+            };
+            Box::new(ClassFolderDataset::open(path, folders, split, *per_class).map_err(err)?)
+        }
+        DatasetSource::ImageCsv { csv, data_root } => {
+            Box::new(ImageCsvDataset::open(csv, data_root, classes).map_err(err)?)
+        }
+        DatasetSource::PhantomClasses { per_class, size } => {
+            Box::new(ClassPhantom::new(seed, classes.len(), *per_class, *size).map_err(err)?)
+        }
     };
     let n = plan.limit.map_or(ds.len(), |l| l.min(ds.len()));
-    (0..n).map(|i| ds.get(i).map_err(err)).collect()
+    (0..n)
+        .into_par_iter()
+        .map(|i| ds.get(i).map_err(err))
+        .collect()
 }
 
 /// One `(image, mask, slices)` per volume: the slice list resolved per

@@ -744,6 +744,7 @@ mod tests {
 
     fn plan(source: DatasetSource) -> DatasetPlan {
         DatasetPlan {
+            markers: None,
             name: "d".into(),
             source,
             reference: ReferenceMode::GroundTruth,

@@ -10,6 +10,7 @@
 //! in parallel. A model that fails to load or predict fails its own rows,
 //! with the reason, and the run goes on.
 
+pub mod classify;
 mod datasets;
 pub mod efficiency;
 mod manifest;
@@ -17,6 +18,7 @@ pub mod pipeline;
 mod predict;
 pub mod publish;
 mod run;
+mod saliency;
 mod time;
 
 pub use manifest::{Manifest, ModelInfo, PerturbationInfo};

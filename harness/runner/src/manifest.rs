@@ -62,6 +62,16 @@ pub struct Manifest {
     /// The data-efficiency study, when the suite has one.
     #[serde(default)]
     pub efficiency: Option<crate::efficiency::EfficiencyInfo>,
+    /// `segmentation` or `classification`.
+    #[serde(default = "default_task")]
+    pub task: String,
+    /// A classification suite's shortcut table, saliency and statistics settings.
+    #[serde(default)]
+    pub classification: Option<crate::classify::ClassificationInfo>,
+}
+
+fn default_task() -> String {
+    "segmentation".into()
 }
 
 impl Manifest {

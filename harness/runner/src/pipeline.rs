@@ -178,6 +178,11 @@ pub fn labels_from_output(
     }
     let plane = mh * mw;
     let labels: Vec<u8> = match post {
+        Postprocess::Softmax | Postprocess::Sigmoid | Postprocess::Probabilities => {
+            return Err(bad(
+                "a classifier's output (softmax, sigmoid, probabilities) is not a label map".into(),
+            ));
+        }
         Postprocess::Argmax => {
             if k < 2 {
                 return Err(bad(format!(
@@ -258,6 +263,85 @@ pub fn labels_from_output(
     LabelMap::new(target.clone(), back)
 }
 
+/// The class probabilities of item `i` of a classifier's output (`N x K`),
+/// as `post` declares:
+/// - `softmax`: `K = n_classes >= 2` logits; `p_c = exp(x_c − max) / Σ exp(x_j − max)`;
+/// - `sigmoid`: one logit for two classes (`[1 − σ(x), σ(x)]`), or
+///   `K = n_classes` independent logits (`σ(x_c)` each, multi-label: they need
+///   not sum to 1);
+/// - `probabilities`: `K = n_classes` values within [0, 1] (±1e-4), kept.
+///
+/// Computed in f64, stored as f32. Non-finite outputs and a wrong `K` are
+/// errors naming the model.
+pub fn probabilities_from_output(
+    model: &str,
+    output: TensorView<'_>,
+    i: usize,
+    post: Postprocess,
+    n_classes: usize,
+) -> Result<Vec<f32>> {
+    let bad = |reason: String| Error::Model {
+        model: model.to_string(),
+        reason,
+    };
+    let shape = output.shape();
+    if shape.len() != 2 {
+        return Err(bad(format!(
+            "output has shape {shape:?}; a classifier returns N x K class scores"
+        )));
+    }
+    let k = shape[1];
+    let item = output.item(i);
+    if let Some((pos, v)) = first_non_finite(item) {
+        return Err(bad(format!(
+            "output of item {i} has a non-finite value ({v}) at class {pos}"
+        )));
+    }
+    let wrong_k = |what: &str| {
+        bad(format!(
+            "{what}: the model returns {k} scores per image but the suite has {n_classes} classes"
+        ))
+    };
+    let sigmoid = |x: f32| 1.0 / (1.0 + (-f64::from(x)).exp());
+    match post {
+        Postprocess::Softmax => {
+            if k != n_classes || k < 2 {
+                return Err(wrong_k("softmax"));
+            }
+            let m = item.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+            let e: Vec<f64> = item.iter().map(|&x| f64::from(x - m).exp()).collect();
+            let z: f64 = e.iter().sum();
+            Ok(e.iter().map(|v| (v / z) as f32).collect())
+        }
+        Postprocess::Sigmoid => {
+            if k == 1 && n_classes == 2 {
+                let p = sigmoid(item[0]);
+                Ok(vec![(1.0 - p) as f32, p as f32])
+            } else if k == n_classes {
+                Ok(item.iter().map(|&x| sigmoid(x) as f32).collect())
+            } else {
+                Err(wrong_k(
+                    "sigmoid (one logit for two classes, or one per class)",
+                ))
+            }
+        }
+        Postprocess::Probabilities => {
+            if k != n_classes {
+                return Err(wrong_k("probabilities"));
+            }
+            if let Some(v) = item.iter().find(|v| !(-1e-4..=1.0 + 1e-4).contains(*v)) {
+                return Err(bad(format!(
+                    "`output: probabilities`, but the model returned {v}; declare `output: softmax` for logits"
+                )));
+            }
+            Ok(item.iter().map(|v| v.clamp(0.0, 1.0)).collect())
+        }
+        Postprocess::Argmax | Postprocess::Labels | Postprocess::SigmoidThreshold { .. } => Err(
+            bad("a classifier's `output` is softmax, sigmoid or probabilities".into()),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,6 +380,31 @@ mod tests {
         let mut c = vec![5.0; 4];
         normalize(&mut c, &Normalize::ZScore);
         assert_eq!(c, vec![0.0; 4]);
+    }
+
+    #[test]
+    fn class_probabilities_by_hand() {
+        let t = Tensor::new(vec![2, 3], vec![0.0, 1.0, 2.0, 5.0, 5.0, 5.0]).unwrap();
+        // scipy.special.softmax([0, 1, 2]) = [0.09003057, 0.24472847, 0.66524096]
+        let p = probabilities_from_output("m", t.view(), 0, Postprocess::Softmax, 3).unwrap();
+        for (a, b) in p.iter().zip([0.090_030_57, 0.244_728_47, 0.665_240_96]) {
+            assert!((a - b).abs() < 1e-6, "{p:?}");
+        }
+        let p = probabilities_from_output("m", t.view(), 1, Postprocess::Softmax, 3).unwrap();
+        assert!(p.iter().all(|v| (v - 1.0 / 3.0).abs() < 1e-6));
+        let e = probabilities_from_output("m", t.view(), 0, Postprocess::Softmax, 2)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("3 scores") && e.contains("2 classes"), "{e}");
+        let one = Tensor::new(vec![1, 1], vec![0.0]).unwrap();
+        let p = probabilities_from_output("m", one.view(), 0, Postprocess::Sigmoid, 2).unwrap();
+        assert_eq!(p, vec![0.5, 0.5]);
+        let e = probabilities_from_output("m", t.view(), 1, Postprocess::Probabilities, 3)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("declare `output: softmax`"), "{e}");
+        let nan = Tensor::new(vec![1, 2], vec![f32::NAN, 0.0]).unwrap();
+        assert!(probabilities_from_output("m", nan.view(), 0, Postprocess::Softmax, 2).is_err());
     }
 
     #[test]

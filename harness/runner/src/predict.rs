@@ -6,7 +6,9 @@ use sensibench_core::{Batch, Image, LabelMap, Model, Tensor, TensorView};
 use sensibench_suite::plan::{ModelPlan, Postprocess, Preprocess};
 use std::time::Instant;
 
-use crate::pipeline::{labels_from_output, model_size, prepare_input, prepare_reference};
+use crate::pipeline::{
+    labels_from_output, model_size, prepare_input, prepare_reference, probabilities_from_output,
+};
 
 /// Where a model's prediction time went.
 #[derive(Clone, Debug, Default)]
@@ -147,6 +149,72 @@ impl Predictor {
                         }
                     },
                 );
+                inference += handed_over.unwrap_or_else(|| t0.elapsed().as_secs_f64());
+                let failure = match outcome {
+                    Err(e) => Some(e),
+                    Ok(()) if !decoded => Some(format!("model `{name}` returned no output")),
+                    Ok(()) => None,
+                };
+                if let Some(e) = failure {
+                    for &j in &job.indices {
+                        results[j] = Some(Err(e.clone()));
+                    }
+                }
+            }
+            on_batch(chunk.len());
+        }
+        self.timing.inference += inference;
+        self.timing.pipeline += started.elapsed().as_secs_f64() - inference;
+        self.timing.predictions += items.len();
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err("not predicted".into())))
+            .collect()
+    }
+}
+
+impl Predictor {
+    /// Class probabilities for `items` (a classifier), batch by batch: each
+    /// result is the `n_classes` probabilities of one item, or why it failed.
+    /// The output is turned into probabilities as the suite declares
+    /// ([`probabilities_from_output`]). Timing as in
+    /// [`Predictor::predict_with_progress`].
+    pub fn classify_with_progress(
+        &mut self,
+        items: &[Item<'_>],
+        n_classes: usize,
+        mut on_batch: impl FnMut(usize),
+    ) -> Vec<Result<Vec<f32>, String>> {
+        let started = Instant::now();
+        let mut inference = 0.0;
+        let (pre, post) = (&self.pre, self.post);
+        let name = self.timing.model.as_str();
+        let mut results: Vec<Option<Result<Vec<f32>, String>>> =
+            (0..items.len()).map(|_| None).collect();
+        for (ci, chunk) in items.chunks(self.batch_size).enumerate() {
+            for job in prepare_chunk(ci * self.batch_size, chunk, pre, false) {
+                let input = match job.input {
+                    Ok(input) => input,
+                    Err(e) => {
+                        for &j in &job.indices {
+                            results[j] = Some(Err(e.clone()));
+                        }
+                        continue;
+                    }
+                };
+                let t0 = Instant::now();
+                let mut handed_over = None;
+                let mut decoded = false;
+                let outcome = run_model(self.model.as_mut(), name, &input, None, &mut |out| {
+                    handed_over = Some(t0.elapsed().as_secs_f64());
+                    decoded = true;
+                    for (gi, &j) in job.indices.iter().enumerate() {
+                        results[j] = Some(
+                            probabilities_from_output(name, out, gi, post, n_classes)
+                                .map_err(|e| e.to_string()),
+                        );
+                    }
+                });
                 inference += handed_over.unwrap_or_else(|| t0.elapsed().as_secs_f64());
                 let failure = match outcome {
                     Err(e) => Some(e),

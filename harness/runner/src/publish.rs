@@ -31,6 +31,7 @@ use sensibench_results::{PointStat, RunTables, aggregate_run, sample_scores};
 
 use crate::manifest::{Manifest, PerturbationInfo};
 
+pub(crate) mod classification;
 mod efficiency;
 use crate::{Result, RunError, sanitize};
 
@@ -244,6 +245,7 @@ fn leaderboard(m: &Manifest, t: &RunTables, dataset: &str) -> Leaderboard {
                 rank: 0,
                 model: model.name.clone(),
                 values,
+                ci: Vec::new(),
             },
         ));
     }
@@ -384,9 +386,39 @@ fn strips(run_dir: &Path, m: &Manifest) -> Result<Vec<Strip>> {
     Ok(out)
 }
 
+/// The provenance pairs of a report's header: harness, git, suite, seed,
+/// rows, and each model's backend and file hash.
+pub(crate) fn provenance(m: &Manifest, rows: usize) -> Vec<(String, String)> {
+    let mut provenance = vec![
+        (
+            "harness".to_string(),
+            format!("sensibench {}", m.harness_version),
+        ),
+        ("git".into(), m.git_sha.clone()),
+        (
+            "suite".into(),
+            format!("{} ({})", m.suite_path, short(&m.suite_hash)),
+        ),
+        ("seed".into(), m.seed.to_string()),
+        ("rows".into(), rows.to_string()),
+    ];
+    for model in &m.models {
+        let what = if model.hash.is_empty() {
+            model.backend.clone()
+        } else {
+            format!("{} · sha256 {}", model.backend, short(&model.hash))
+        };
+        provenance.push((format!("model {}", model.name), what));
+    }
+    provenance
+}
+
 /// Builds the report's data from a run folder.
 pub fn report_data(run_dir: &Path) -> Result<ReportData> {
     let m = Manifest::read(run_dir)?;
+    if m.task == "classification" {
+        return classification::report_data(run_dir, &m);
+    }
     // a run that is only a data-efficiency study has no robustness parts
     let t = match aggregate_run(run_dir) {
         Err(sensibench_results::ResultsError::NoParts(_)) if m.efficiency.is_some() => {
@@ -405,30 +437,7 @@ pub fn report_data(run_dir: &Path) -> Result<ReportData> {
         .or(m.datasets.first())
         .map(|d| d.name.clone())
         .unwrap_or_default();
-    let mut provenance = vec![
-        (
-            "harness".to_string(),
-            format!("sensibench {}", m.harness_version),
-        ),
-        ("git".into(), m.git_sha.clone()),
-        (
-            "suite".into(),
-            format!("{} ({})", m.suite_path, short(&m.suite_hash)),
-        ),
-        ("seed".into(), m.seed.to_string()),
-        (
-            "rows".into(),
-            (t.rows + study.as_ref().map_or(0, |s| s.rows)).to_string(),
-        ),
-    ];
-    for model in &m.models {
-        let what = if model.hash.is_empty() {
-            model.backend.clone()
-        } else {
-            format!("{} · sha256 {}", model.backend, short(&model.hash))
-        };
-        provenance.push((format!("model {}", model.name), what));
-    }
+    let mut provenance = provenance(&m, t.rows + study.as_ref().map_or(0, |s| s.rows));
     if let Some(info) = &m.efficiency {
         for src in &info.sources {
             provenance.push((
@@ -496,9 +505,10 @@ pub fn report_data(run_dir: &Path) -> Result<ReportData> {
         strips: strips(run_dir, &m)?,
         efficiency,
         failures,
+        classification: None,
     })
 }
 
-fn short(hash: &str) -> String {
+pub(crate) fn short(hash: &str) -> String {
     hash.chars().take(12).collect()
 }

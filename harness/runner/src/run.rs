@@ -11,7 +11,7 @@ use sensibench_core::{
 };
 use sensibench_metrics::{SegMetric, score_class};
 use sensibench_results::{ResultRow, Status, part_exists, write_part};
-use sensibench_suite::plan::{BackendPlan, ModelPlan, Plan, ReferenceMode};
+use sensibench_suite::plan::{BackendPlan, ModelPlan, Plan, ReferenceMode, Task};
 
 use crate::manifest::{DatasetInfo, Manifest, ModelInfo, PerturbationInfo};
 use crate::predict::{Item, ModelTiming, Predictor};
@@ -52,7 +52,7 @@ pub struct RunSummary {
 }
 
 /// The clean baseline evaluated for every model and dataset.
-const BASELINE: &str = "none";
+pub(crate) const BASELINE: &str = "none";
 
 struct Loaded {
     plan: ModelPlan,
@@ -64,7 +64,7 @@ struct Loaded {
 #[cfg(not(feature = "torch"))]
 pub(crate) const NO_TORCH: &str = "this sensibench was built without the `torch` feature (TorchScript needs libtorch): build it with `make suite` or `cargo build --features sensibench-cli/torch` with LIBTORCH set";
 
-fn load_model(
+pub(crate) fn load_model(
     mp: &ModelPlan,
     threads: usize,
 ) -> (ModelInfo, std::result::Result<Box<dyn Model>, String>) {
@@ -123,12 +123,12 @@ fn load_model(
 }
 
 /// A perturbation of the plan, bound, with what the rows say about it.
-struct BoundPerturbation {
-    info: PerturbationInfo,
-    op: Option<Box<dyn Perturbation>>,
+pub(crate) struct BoundPerturbation {
+    pub(crate) info: PerturbationInfo,
+    pub(crate) op: Option<Box<dyn Perturbation>>,
 }
 
-fn bind_perturbations(
+pub(crate) fn bind_perturbations(
     plan: &Plan,
     registry: &Registry<PerturbationEntry>,
 ) -> Result<Vec<BoundPerturbation>> {
@@ -166,7 +166,7 @@ pub fn cell_seed(suite_seed: u64, sample: &str, perturbation: &str, point: f64) 
     derive_seed(suite_seed, &[sample, perturbation, &format!("{point}")])
 }
 
-fn apply(
+pub(crate) fn apply(
     bp: &BoundPerturbation,
     seed: u64,
     sample: &Sample,
@@ -182,7 +182,7 @@ fn apply(
     }
 }
 
-fn git_sha_or(s: &str) -> String {
+pub(crate) fn git_sha_or(s: &str) -> String {
     if s.is_empty() {
         "unknown".into()
     } else {
@@ -190,7 +190,7 @@ fn git_sha_or(s: &str) -> String {
     }
 }
 
-fn choose_run_dir(plan: &Plan, opts: &RunOptions) -> Result<PathBuf> {
+pub(crate) fn choose_run_dir(plan: &Plan, opts: &RunOptions) -> Result<PathBuf> {
     let suite_dir = opts.out.join(&plan.name);
     if let Some(id) = &opts.run_id {
         return Ok(suite_dir.join(id));
@@ -232,6 +232,9 @@ pub fn run(
     registry: &Registry<PerturbationEntry>,
     opts: &RunOptions,
 ) -> Result<RunSummary> {
+    if plan.task == Task::Classification {
+        return crate::classify::run(plan, registry, opts);
+    }
     let started = Instant::now();
     let run_dir = choose_run_dir(plan, opts)?;
     std::fs::create_dir_all(run_dir.join("parts")).map_err(io_err(&run_dir))?;
@@ -248,7 +251,7 @@ pub fn run(
 
     let mut datasets = Vec::new();
     for d in &plan.datasets {
-        let samples = load_samples(d, plan.seed)?;
+        let samples = load_samples(d, plan.seed, &plan.classes)?;
         if samples.is_empty() {
             return Err(RunError::Other(format!(
                 "dataset `{}` has no samples",
@@ -326,6 +329,8 @@ pub fn run(
         perturbations: perturbations.iter().map(|p| p.info.clone()).collect(),
         strip_sample: strip.clone(),
         efficiency: study.clone(),
+        task: "segmentation".into(),
+        classification: None,
     };
     manifest.write(&run_dir)?;
 
@@ -470,7 +475,7 @@ pub fn run(
     Ok(summary)
 }
 
-fn mode_str(m: ReferenceMode) -> &'static str {
+pub(crate) fn mode_str(m: ReferenceMode) -> &'static str {
     match m {
         ReferenceMode::GroundTruth => "ground_truth",
         ReferenceMode::UnperturbedPrediction => "unperturbed_prediction",

@@ -65,8 +65,10 @@ use validate::{Context, Pos};
 pub struct Catalog<'a> {
     /// Registered perturbation kinds; `build` validates a suite's `options:`.
     pub perturbations: &'a Registry<PerturbationEntry>,
-    /// Registered metric names.
+    /// Registered segmentation metric names.
     pub metrics: &'a [&'a str],
+    /// Registered classification metric names.
+    pub classification_metrics: &'a [&'a str],
     /// Resolves `plugin: NAME` of a native model to its library file, or says
     /// why it cannot (the message is shown at the plugin name's position).
     pub resolve_plugin: &'a dyn Fn(&str) -> Result<PathBuf, String>,

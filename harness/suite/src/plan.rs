@@ -39,6 +39,139 @@ pub struct Plan {
     pub report: ReportOptions,
     /// The transfer-learning data-efficiency study (`efficiency:`), if any.
     pub efficiency: Option<EfficiencyPlan>,
+    /// Confidence intervals of classification metrics (`statistics:`).
+    pub statistics: StatisticsPlan,
+    /// The shortcut (marker reliance) table of a classification suite.
+    pub shortcut: Option<ShortcutPlan>,
+    /// Saliency maps of classifiers and their mass on the region.
+    pub saliency: Option<SaliencyPlan>,
+}
+
+/// How classification metrics get their confidence intervals.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StatisticsPlan {
+    /// Percentile-bootstrap resamples over cases (>= 100; default 1000).
+    pub bootstrap: usize,
+    /// Confidence level in (0, 1) (default 0.95).
+    pub level: f64,
+}
+
+impl Default for StatisticsPlan {
+    fn default() -> Self {
+        StatisticsPlan {
+            bootstrap: 1000,
+            level: 0.95,
+        }
+    }
+}
+
+/// One evaluation condition: a dataset, unperturbed or at one point of one
+/// perturbation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConditionPlan {
+    /// Shown in the shortcut table (defaults to the perturbation's label or the dataset).
+    pub name: String,
+    /// A dataset of the suite.
+    pub dataset: String,
+    /// A perturbation label of the suite, or `none`.
+    pub perturbation: String,
+    /// The point of the perturbation (its first point when not given; 0 for `none`).
+    pub point: f64,
+}
+
+/// The shortcut table: each model's AUC under the reference condition and
+/// under each other condition, ΔAUC with DeLong's test (paired by sample id).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShortcutPlan {
+    /// The condition with markers as in training (e.g. the internal test set).
+    pub reference: ConditionPlan,
+    /// Conditions compared with it (markers removed, external, swapped, …).
+    pub conditions: Vec<ConditionPlan>,
+    /// The saliency method whose mass on the region the table shows.
+    pub saliency: Option<String>,
+}
+
+/// A saliency method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SaliencyMethod {
+    /// Occlusion sensitivity (any backend).
+    Occlusion,
+    /// Class-selective relevance mapping (models exposing features and head).
+    Crm,
+    /// Class activation mapping (models exposing features and head).
+    Cam,
+    /// Grad-CAM through the TorchScript backend.
+    GradCam,
+}
+
+impl SaliencyMethod {
+    /// Every method, in display order.
+    pub const ALL: [SaliencyMethod; 4] = [
+        SaliencyMethod::Crm,
+        SaliencyMethod::Cam,
+        SaliencyMethod::GradCam,
+        SaliencyMethod::Occlusion,
+    ];
+    /// The name in suites and results.
+    pub fn name(self) -> &'static str {
+        match self {
+            SaliencyMethod::Occlusion => "occlusion",
+            SaliencyMethod::Crm => "crm",
+            SaliencyMethod::Cam => "cam",
+            SaliencyMethod::GradCam => "gradcam",
+        }
+    }
+}
+
+/// Saliency maps of classifiers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SaliencyPlan {
+    /// Methods; each model gets those its backend supports.
+    pub methods: Vec<SaliencyMethod>,
+    /// Datasets (all when not given).
+    pub datasets: Vec<String>,
+    /// Perturbation labels (`none` = the unperturbed images; default `[none]`).
+    pub perturbations: Vec<String>,
+    /// The label of the region (e.g. the marker box) in the samples' region map.
+    pub region_label: u8,
+    /// Occlusion window side in pixels of the model input.
+    pub occlusion_patch: usize,
+    /// Occlusion stride in pixels.
+    pub occlusion_stride: usize,
+    /// Occluded copies per model call.
+    pub occlusion_batch: usize,
+    /// Samples per model and condition shown as overlays in the report.
+    pub gallery: usize,
+    /// Whether the report shows class-mean maps (CRM's class-specific ROI maps).
+    pub class_maps: bool,
+}
+
+/// Burns a side marker into each image of a classification dataset with a
+/// class-dependent probability (as hospital protocols do).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MarkerPolicy {
+    /// The glyph height in pixels (`marker_inject`'s `size`).
+    pub size: f64,
+    /// `marker_inject`'s options (glyph, corner, margin, pad, intensity, box, …).
+    pub params: Params,
+    /// Probability of a marker for each class, in `classes:` order. A sample
+    /// gets a marker when `u < rates[class]`, with `u` uniform from
+    /// (suite seed, `markers`, sample id): the same `u` for every dataset, so
+    /// conditions with other rates mark nested subsets of the same images.
+    pub rates: Vec<f64>,
+}
+
+/// Which part of a hash split a class-folder dataset takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Split {
+    /// Every image.
+    All,
+    /// Images whose SHA-256 puts them in the training part (4 in 5).
+    Train,
+    /// Images whose SHA-256 puts them in the test part:
+    /// `u32::from_be_bytes(sha256[0..4]) % 5 == 0` (1 in 5).
+    Test,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -47,6 +180,8 @@ pub struct Plan {
 pub enum Task {
     /// Per-pixel class labels (`task: segmentation`).
     Segmentation,
+    /// One class per image, with class probabilities (`task: classification`).
+    Classification,
 }
 
 /// What a prediction is scored against.
@@ -71,6 +206,8 @@ pub struct DatasetPlan {
     pub reference: ReferenceMode,
     /// Use at most this many samples (in the source's sorted order).
     pub limit: Option<usize>,
+    /// Side markers burnt into the images (classification datasets).
+    pub markers: Option<MarkerPolicy>,
 }
 
 /// An `optional: true` dataset whose files are missing.
@@ -138,6 +275,32 @@ pub enum DatasetSource {
     DicomFolder {
         /// The folder of DICOM files.
         path: PathBuf,
+    },
+    /// A folder with one subfolder of images per class (classification).
+    ClassFolders {
+        /// The parent folder.
+        path: PathBuf,
+        /// The subfolder of each class, in `classes:` order.
+        folders: Vec<String>,
+        /// Which part of the hash split to take.
+        split: Split,
+        /// At most this many images per class (the first by file name).
+        per_class: Option<usize>,
+    },
+    /// A CSV listing images (under the data root), with optional class
+    /// labels and region boxes.
+    ImageCsv {
+        /// The CSV file (relative paths were resolved against the suite's folder).
+        csv: PathBuf,
+        /// The data root the CSV's image paths are relative to.
+        data_root: PathBuf,
+    },
+    /// Deterministic synthetic images of each class (classification fallback).
+    PhantomClasses {
+        /// Images per class, >= 1.
+        per_class: usize,
+        /// Image side in pixels (16..=2048).
+        size: usize,
     },
 }
 
@@ -260,6 +423,13 @@ pub enum Normalize {
 /// How a model's output becomes a label map.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Postprocess {
+    /// Classification: logits (`N x K`), turned into probabilities by softmax.
+    Softmax,
+    /// Classification: logits (`N x K`), each turned into a probability by
+    /// the logistic sigmoid (one logit = binary: `[1 - p, p]`).
+    Sigmoid,
+    /// Classification: probabilities (`N x K`) as they are.
+    Probabilities,
     /// Scores per class (logits or probabilities); label = argmax over channels.
     Argmax,
     /// One channel of logits: sigmoid, then label 1 where p >= threshold.

@@ -48,6 +48,97 @@ pub(crate) struct RawSuite {
     pub report: Option<RawReport>,
     #[serde(default)]
     pub efficiency: Option<Spanned<RawEfficiency>>,
+    #[serde(default)]
+    pub statistics: Option<Spanned<RawStatistics>>,
+    #[serde(default)]
+    pub shortcut: Option<Spanned<RawShortcut>>,
+    #[serde(default)]
+    pub saliency: Option<Spanned<RawSaliency>>,
+}
+
+/// `statistics:` of a classification suite.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawStatistics {
+    #[serde(default)]
+    pub bootstrap: Option<Spanned<usize>>,
+    #[serde(default)]
+    pub level: Option<Spanned<f64>>,
+}
+
+/// `shortcut:` the marker-reliance table: a reference condition and the
+/// conditions compared with it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawShortcut {
+    pub reference: Spanned<RawCondition>,
+    pub conditions: Spanned<Vec<Spanned<RawCondition>>>,
+    #[serde(default)]
+    pub saliency: Option<Spanned<String>>,
+}
+
+/// One condition: a dataset, optionally perturbed at one point.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCondition {
+    #[serde(default)]
+    pub name: Option<Spanned<String>>,
+    pub dataset: Spanned<String>,
+    #[serde(default)]
+    pub perturbation: Option<Spanned<String>>,
+    #[serde(default)]
+    pub point: Option<Spanned<f64>>,
+}
+
+/// `saliency:` maps of classifiers and their mass on the region.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSaliency {
+    pub methods: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub datasets: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub perturbations: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub region_label: Option<Spanned<u8>>,
+    #[serde(default)]
+    pub occlusion: Option<Spanned<RawOcclusion>>,
+    #[serde(default)]
+    pub gallery: Option<Spanned<usize>>,
+    #[serde(default)]
+    pub class_maps: Option<bool>,
+}
+
+/// `occlusion: {patch: 8, stride: 4}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOcclusion {
+    #[serde(default)]
+    pub patch: Option<Spanned<usize>>,
+    #[serde(default)]
+    pub stride: Option<Spanned<usize>>,
+    #[serde(default)]
+    pub batch: Option<Spanned<usize>>,
+}
+
+/// `split:` of a class-folder dataset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum RawSplit {
+    All,
+    Train,
+    Test,
+}
+
+/// `markers:` of a classification dataset: burn a side marker into each
+/// image with a class-dependent probability.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMarkers {
+    pub size: Spanned<f64>,
+    pub rates: Spanned<Vec<Spanned<f64>>>,
+    #[serde(default)]
+    pub options: Option<Spanned<RawOptions>>,
 }
 
 /// The `source:` of a dataset.
@@ -59,6 +150,9 @@ pub(crate) enum SourceKind {
     ImageFolder,
     NiftiSlices,
     DicomFolder,
+    ClassFolders,
+    ImageCsv,
+    PhantomClasses,
 }
 
 impl SourceKind {
@@ -69,6 +163,9 @@ impl SourceKind {
             SourceKind::ImageFolder => "image_folder",
             SourceKind::NiftiSlices => "nifti_slices",
             SourceKind::DicomFolder => "dicom_folder",
+            SourceKind::ClassFolders => "class_folders",
+            SourceKind::ImageCsv => "image_csv",
+            SourceKind::PhantomClasses => "phantom_classes",
         }
     }
 }
@@ -88,6 +185,9 @@ pub(crate) struct RawDataset {
     pub optional: Option<bool>,
     #[serde(default)]
     pub obtain: Option<String>,
+    /// Use this dataset only when the named one is skipped (its data absent).
+    #[serde(default)]
+    pub fallback_for: Option<Spanned<String>>,
     // phantom_cardiac
     #[serde(default)]
     pub subjects: Option<Spanned<usize>>,
@@ -113,9 +213,22 @@ pub(crate) struct RawDataset {
     pub slices: Option<Spanned<RawSlices>>,
     #[serde(default)]
     pub labels: Option<Spanned<std::collections::BTreeMap<u8, Vec<u8>>>>,
-    // dicom_folder
+    // dicom_folder, class_folders
     #[serde(default)]
     pub path: Option<Spanned<String>>,
+    // class_folders
+    #[serde(default)]
+    pub folders: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub split: Option<Spanned<RawSplit>>,
+    #[serde(default)]
+    pub per_class: Option<Spanned<usize>>,
+    // image_csv
+    #[serde(default)]
+    pub csv: Option<Spanned<String>>,
+    // classification datasets
+    #[serde(default)]
+    pub markers: Option<Spanned<RawMarkers>>,
 }
 
 /// `observers:` a number of simulated observers (phantom) or a list of
@@ -301,6 +414,9 @@ pub(crate) enum RawOutput {
     Argmax,
     Labels,
     SigmoidThreshold(Spanned<f64>),
+    Softmax,
+    Sigmoid,
+    Probabilities,
 }
 
 /// One item of `perturbations:`.

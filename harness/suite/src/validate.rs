@@ -9,16 +9,17 @@ use serde_saphyr::Spanned;
 
 use crate::Catalog;
 
+mod classification;
 mod efficiency;
 use crate::plan::SliceSelection;
 use crate::plan::{
     BackendPlan, DatasetPlan, DatasetSource, Fit, ModelPlan, Normalize, PerturbationPlan, Plan,
-    Postprocess, Preprocess, ReferenceMode, ReportOptions, SkippedDataset,
+    Postprocess, Preprocess, ReferenceMode, ReportOptions, SkippedDataset, Split, Task,
 };
 use crate::points::{MAX_POINTS, PointsSpec, expand_points};
 use crate::raw::{
     BackendKind, PathList, RawDataset, RawFit, RawGenerator, RawInput, RawModel, RawNormalize,
-    RawObservers, RawOutput, RawPerturbation, RawPoints, RawSlices, RawSuite, SourceKind,
+    RawObservers, RawOutput, RawPerturbation, RawPoints, RawSlices, RawSplit, RawSuite, SourceKind,
 };
 pub use efficiency::MEASURES;
 
@@ -154,16 +155,26 @@ pub(crate) fn validate(raw: RawSuite, ctx: &Context) -> Result<Plan, Vec<(Pos, S
         }
     }
 
+    let task = raw.task.as_ref().map_or(Task::Segmentation, |t| t.value);
+    let n_classes = raw.classes.as_ref().map_or(0, |c| c.value.len());
+    let class_names: Vec<String> = raw
+        .classes
+        .as_ref()
+        .map(|c| c.value.iter().map(|x| x.value.clone()).collect())
+        .unwrap_or_default();
     // classes
     if let Some(classes) = &raw.classes {
         if classes.value.len() < 2 {
-            ck.error(
-                pos(classes),
-                format!(
-                    "a segmentation suite needs at least 2 classes (background first), got {}",
-                    classes.value.len()
-                ),
-            );
+            let what = match task {
+                Task::Segmentation => {
+                    "a segmentation suite needs at least 2 classes (background first)"
+                }
+                Task::Classification => "a classification suite needs at least 2 classes",
+            };
+            ck.error(pos(classes), format!("{what}, got {}", classes.value.len()));
+        }
+        if task == Task::Classification && classes.value.len() > 256 {
+            ck.error(pos(classes), "at most 256 classes");
         }
         for c in &classes.value {
             if c.value.trim().is_empty() {
@@ -183,6 +194,8 @@ pub(crate) fn validate(raw: RawSuite, ctx: &Context) -> Result<Plan, Vec<(Pos, S
         .map_or(ReferenceMode::GroundTruth, |r| r.value);
 
     // datasets
+    let mut declared: Vec<String> = Vec::new();
+    let mut redirect: HashMap<String, String> = HashMap::new();
     let mut datasets = Vec::new();
     let mut skipped_datasets = Vec::new();
     if let Some(list) = &raw.datasets {
@@ -197,10 +210,42 @@ pub(crate) fn validate(raw: RawSuite, ctx: &Context) -> Result<Plan, Vec<(Pos, S
             "",
         );
         for d in &list.value {
-            match dataset(&mut ck, d, reference) {
+            match dataset(&mut ck, d, reference, task, &class_names) {
                 Some(DatasetOutcome::Ready(p)) => datasets.push(p),
                 Some(DatasetOutcome::Skipped(s)) => skipped_datasets.push(s),
                 None => {}
+            }
+        }
+        declared = list
+            .value
+            .iter()
+            .map(|d| d.value.name.value.clone())
+            .collect();
+        // fallbacks: used only when the dataset they stand in for is skipped
+        for d in &list.value {
+            let Some(f) = &d.value.fallback_for else {
+                continue;
+            };
+            let names: Vec<&str> = list
+                .value
+                .iter()
+                .map(|x| x.value.name.value.as_str())
+                .collect();
+            if f.value == d.value.name.value || !names.contains(&f.value.as_str()) {
+                ck.error(
+                    pos(f),
+                    format!(
+                        "`fallback_for` names another dataset of the suite ({}), got `{}`",
+                        backticked(names.iter().copied().filter(|n| *n != d.value.name.value)),
+                        f.value
+                    ),
+                );
+                continue;
+            }
+            if skipped_datasets.iter().any(|s| s.name == f.value) {
+                redirect.insert(f.value.clone(), d.value.name.value.clone());
+            } else {
+                datasets.retain(|x| x.name != d.value.name.value);
             }
         }
     }
@@ -221,7 +266,7 @@ pub(crate) fn validate(raw: RawSuite, ctx: &Context) -> Result<Plan, Vec<(Pos, S
         models = list
             .value
             .iter()
-            .filter_map(|m| model(&mut ck, &m.value))
+            .filter_map(|m| model(&mut ck, &m.value, task))
             .collect();
     }
 
@@ -252,7 +297,10 @@ pub(crate) fn validate(raw: RawSuite, ctx: &Context) -> Result<Plan, Vec<(Pos, S
         if list.value.is_empty() {
             ck.error(pos(list), "`metrics` is empty; list at least one");
         }
-        let known = ctx.catalog.metrics;
+        let known = match task {
+            Task::Segmentation => ctx.catalog.metrics,
+            Task::Classification => ctx.catalog.classification_metrics,
+        };
         for m in &list.value {
             if !known.contains(&m.value.as_str()) {
                 let hint = match did_you_mean(&m.value, known.iter().copied()) {
@@ -301,6 +349,39 @@ pub(crate) fn validate(raw: RawSuite, ctx: &Context) -> Result<Plan, Vec<(Pos, S
         .efficiency
         .as_ref()
         .and_then(|e| efficiency::efficiency(&mut ck, e, &datasets, &skipped_datasets, &metrics));
+    if let Some(e) = &raw.efficiency
+        && task != Task::Segmentation
+    {
+        ck.error(pos(e), "`efficiency` studies fine-tune segmentation sources; this suite's task is classification");
+    }
+
+    // classification-only sections
+    let only_classification = |ck: &mut Checker, key: &str, at: Option<Pos>| {
+        if let Some(at) = at
+            && task != Task::Classification
+        {
+            ck.error(
+                at,
+                format!("`{key}` applies to `task: classification` suites"),
+            );
+        }
+    };
+    only_classification(&mut ck, "statistics", raw.statistics.as_ref().map(pos));
+    only_classification(&mut ck, "shortcut", raw.shortcut.as_ref().map(pos));
+    only_classification(&mut ck, "saliency", raw.saliency.as_ref().map(pos));
+    let statistics = classification::statistics(&mut ck, raw.statistics.as_ref());
+    let names = classification::DatasetNames {
+        declared: &declared,
+        redirect: &redirect,
+    };
+    let shortcut = raw
+        .shortcut
+        .as_ref()
+        .map(|s| classification::shortcut(&mut ck, s, &names, &perturbations, n_classes));
+    let saliency = raw
+        .saliency
+        .as_ref()
+        .map(|s| classification::saliency(&mut ck, s, &datasets, &names, &perturbations));
 
     // Every missing required key has been reported above, so the `else`
     // branch always carries errors.
@@ -328,6 +409,9 @@ pub(crate) fn validate(raw: RawSuite, ctx: &Context) -> Result<Plan, Vec<(Pos, S
         metrics,
         report,
         efficiency,
+        statistics,
+        shortcut,
+        saliency,
     })
 }
 
@@ -361,7 +445,10 @@ fn dataset(
     ck: &mut Checker,
     item: &Spanned<RawDataset>,
     default_reference: ReferenceMode,
+    task: Task,
+    class_names: &[String],
 ) -> Option<DatasetOutcome> {
+    let n_classes = class_names.len();
     let d = &item.value;
     let errors_before = ck.errors.len();
     let name = &d.name.value;
@@ -369,9 +456,22 @@ fn dataset(
     let kind = d.source.value;
 
     // Which keys apply to which source.
-    let present: [(&str, Option<Pos>, &[SourceKind]); 11] = {
+    let present: [(&str, Option<Pos>, &[SourceKind]); 16] = {
         use SourceKind::*;
         [
+            ("folders", d.folders.as_ref().map(pos), &[ClassFolders]),
+            ("split", d.split.as_ref().map(pos), &[ClassFolders]),
+            (
+                "per_class",
+                d.per_class.as_ref().map(pos),
+                &[ClassFolders, PhantomClasses],
+            ),
+            ("csv", d.csv.as_ref().map(pos), &[ImageCsv]),
+            (
+                "markers",
+                d.markers.as_ref().map(pos),
+                &[ClassFolders, ImageCsv, PhantomClasses],
+            ),
             (
                 "subjects",
                 d.subjects.as_ref().map(pos),
@@ -385,7 +485,7 @@ fn dataset(
             (
                 "size",
                 d.size.as_ref().map(pos),
-                &[PhantomCardiac, PhantomCt],
+                &[PhantomCardiac, PhantomCt, PhantomClasses],
             ),
             (
                 "observers",
@@ -406,7 +506,11 @@ fn dataset(
             ("spacing", d.spacing.as_ref().map(pos), &[ImageFolder]),
             ("axis", d.axis.as_ref().map(pos), &[NiftiSlices]),
             ("slices", d.slices.as_ref().map(pos), &[NiftiSlices]),
-            ("path", d.path.as_ref().map(pos), &[DicomFolder]),
+            (
+                "path",
+                d.path.as_ref().map(pos),
+                &[DicomFolder, ClassFolders],
+            ),
         ]
     };
     let own_keys: Vec<&str> = present
@@ -453,7 +557,145 @@ fn dataset(
     let mut paths: Vec<DataPath> = Vec::new();
     let mut has_masks = true;
 
+    let classification_source = matches!(
+        kind,
+        SourceKind::ClassFolders | SourceKind::ImageCsv | SourceKind::PhantomClasses
+    );
+    match (task, classification_source) {
+        (Task::Segmentation, true) => ck.error(
+            source_at,
+            format!(
+                "`source: {}` gives image-level classes; it belongs in a `task: classification` suite",
+                kind.as_str()
+            ),
+        ),
+        (Task::Classification, false) => ck.error(
+            source_at,
+            format!(
+                "a classification suite reads `class_folders`, `image_csv` or `phantom_classes`, not `{}`",
+                kind.as_str()
+            ),
+        ),
+        _ => {}
+    }
+    let markers = d.markers.as_ref().and_then(|m| {
+        if task == Task::Classification {
+            classification::markers(ck, m, n_classes)
+        } else {
+            None
+        }
+    });
+
     let source = match kind {
+        SourceKind::ClassFolders => {
+            require(ck, "path", d.path.is_some());
+            let path = d.path.as_ref().map(|p| {
+                let full = root.join(&p.value);
+                paths.push(DataPath {
+                    at: pos(p),
+                    written: p.value.clone(),
+                    full: full.clone(),
+                    folder: true,
+                });
+                full
+            });
+            let folders: Vec<String> = match &d.folders {
+                Some(f) => {
+                    if f.value.len() != n_classes {
+                        ck.error(
+                            pos(f),
+                            format!(
+                                "`folders` lists {} folders; give one per class ({n_classes}, in `classes:` order)",
+                                f.value.len()
+                            ),
+                        );
+                    }
+                    f.value.iter().map(|x| x.value.clone()).collect()
+                }
+                None => class_names.to_vec(),
+            };
+            if let Some(base) = &path {
+                for (i, f) in folders.iter().enumerate() {
+                    let at = d
+                        .folders
+                        .as_ref()
+                        .and_then(|l| l.value.get(i).map(pos))
+                        .unwrap_or(source_at);
+                    paths.push(DataPath {
+                        at,
+                        written: format!(
+                            "{}/{f}",
+                            d.path.as_ref().map_or("", |p| p.value.as_str())
+                        ),
+                        full: base.join(f),
+                        folder: true,
+                    });
+                }
+            }
+            if let Some(n) = &d.per_class
+                && n.value == 0
+            {
+                ck.error(pos(n), "`per_class` must be at least 1");
+            }
+            DatasetSource::ClassFolders {
+                path: path.unwrap_or_default(),
+                folders,
+                split: match d.split.as_ref().map(|s| s.value) {
+                    None | Some(RawSplit::All) => Split::All,
+                    Some(RawSplit::Train) => Split::Train,
+                    Some(RawSplit::Test) => Split::Test,
+                },
+                per_class: d.per_class.as_ref().map(|n| n.value),
+            }
+        }
+        SourceKind::ImageCsv => {
+            require(ck, "csv", d.csv.is_some());
+            let csv = d.csv.as_ref().map(|c| {
+                let full = ck.ctx.suite_dir.join(&c.value);
+                match std::fs::metadata(&full) {
+                    Ok(m) if m.is_file() => {}
+                    _ => ck.error(
+                        pos(c),
+                        format!(
+                            "dataset `{name}`: CSV `{}` not found (looked for {}; the CSV is relative to the suite file's folder, the images in it to the data root)",
+                            c.value,
+                            full.display()
+                        ),
+                    ),
+                }
+                full
+            });
+            DatasetSource::ImageCsv {
+                csv: csv.unwrap_or_default(),
+                data_root: root.clone(),
+            }
+        }
+        SourceKind::PhantomClasses => {
+            require(ck, "per_class", d.per_class.is_some());
+            require(ck, "size", d.size.is_some());
+            if let Some(n) = &d.per_class
+                && n.value == 0
+            {
+                ck.error(pos(n), "`per_class` must be at least 1");
+            }
+            if let Some(s) = &d.size
+                && !PHANTOM_SIZE.contains(&s.value)
+            {
+                ck.error(
+                    pos(s),
+                    format!(
+                        "phantom `size` must be between {} and {} pixels, got {}",
+                        PHANTOM_SIZE.start(),
+                        PHANTOM_SIZE.end(),
+                        s.value
+                    ),
+                );
+            }
+            DatasetSource::PhantomClasses {
+                per_class: d.per_class.as_ref().map_or(1, |n| n.value),
+                size: d.size.as_ref().map_or(64, |n| n.value),
+            }
+        }
         SourceKind::PhantomCardiac | SourceKind::PhantomCt => {
             require(ck, "subjects", d.subjects.is_some());
             require(ck, "slices_per_subject", d.slices_per_subject.is_some());
@@ -709,7 +951,7 @@ fn dataset(
         }
     };
 
-    if reference == ReferenceMode::GroundTruth && !has_masks {
+    if task == Task::Segmentation && reference == ReferenceMode::GroundTruth && !has_masks {
         let why = if kind == SourceKind::DicomFolder {
             "a `dicom_folder` has no masks".to_string()
         } else {
@@ -778,6 +1020,7 @@ fn dataset(
         source,
         reference,
         limit: d.limit.as_ref().map(|l| l.value),
+        markers,
     }))
 }
 
@@ -917,7 +1160,7 @@ fn preprocess(
     preprocess
 }
 
-fn model(ck: &mut Checker, m: &RawModel) -> Option<ModelPlan> {
+fn model(ck: &mut Checker, m: &RawModel, task: Task) -> Option<ModelPlan> {
     let errors_before = ck.errors.len();
     let name = &m.name.value;
     ck.check_name("model", &m.name);
@@ -1034,10 +1277,31 @@ fn model(ck: &mut Checker, m: &RawModel) -> Option<ModelPlan> {
     };
 
     let preprocess = preprocess(ck, m.input.as_ref(), m.normalize.as_ref());
-    let postprocess = match m.output.as_ref().map(|o| &o.value) {
-        None | Some(RawOutput::Argmax) => Postprocess::Argmax,
-        Some(RawOutput::Labels) => Postprocess::Labels,
-        Some(RawOutput::SigmoidThreshold(t)) => {
+    let output_at = m.output.as_ref().map_or(backend_at, pos);
+    let postprocess = match (task, m.output.as_ref().map(|o| &o.value)) {
+        (Task::Classification, None | Some(RawOutput::Softmax)) => Postprocess::Softmax,
+        (Task::Classification, Some(RawOutput::Sigmoid)) => Postprocess::Sigmoid,
+        (Task::Classification, Some(RawOutput::Probabilities)) => Postprocess::Probabilities,
+        (Task::Classification, Some(_)) => {
+            ck.error(
+                output_at,
+                format!("model `{name}`: a classifier's `output` is `softmax` (logits), `sigmoid` (logits) or `probabilities`"),
+            );
+            Postprocess::Softmax
+        }
+        (
+            Task::Segmentation,
+            Some(RawOutput::Softmax | RawOutput::Sigmoid | RawOutput::Probabilities),
+        ) => {
+            ck.error(
+                output_at,
+                format!("model `{name}`: a segmenter's `output` is `argmax`, `labels` or `{{sigmoid_threshold: p}}`"),
+            );
+            Postprocess::Argmax
+        }
+        (Task::Segmentation, None | Some(RawOutput::Argmax)) => Postprocess::Argmax,
+        (Task::Segmentation, Some(RawOutput::Labels)) => Postprocess::Labels,
+        (Task::Segmentation, Some(RawOutput::SigmoidThreshold(t))) => {
             if !(0.0..=1.0).contains(&t.value) {
                 ck.error(
                     pos(t),

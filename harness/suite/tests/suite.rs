@@ -42,13 +42,20 @@ fn build_translate(p: &Params) -> CoreResult<Box<dyn Perturbation>> {
     Ok(Box::new(Identity))
 }
 
+fn build_marker(p: &Params) -> CoreResult<Box<dyn Perturbation>> {
+    p.check_known("marker_inject", &["glyph", "corner"])?;
+    Ok(Box::new(Identity))
+}
+
 fn build_noise(p: &Params) -> CoreResult<Box<dyn Perturbation>> {
     p.check_known("gaussian_noise", &["clip"])?;
     p.flag("clip", true)?;
     Ok(Box::new(Identity))
 }
 
-const KINDS: [&str; 10] = [
+const KINDS: [&str; 12] = [
+    "marker_inject",
+    "marker_remove",
     "rotate",
     "zoom",
     "translate",
@@ -67,6 +74,7 @@ fn registry() -> Registry<PerturbationEntry> {
         let build = match name {
             "translate" => build_translate,
             "gaussian_noise" => build_noise,
+            "marker_inject" => build_marker,
             _ => build_plain,
         };
         r.register(
@@ -137,6 +145,7 @@ impl Tree {
         let catalog = Catalog {
             perturbations: &reg,
             metrics: &METRICS,
+            classification_metrics: &["accuracy", "roc_auc", "kappa"],
             resolve_plugin: &resolve,
         };
         load_suite(suite, &self.path("data"), &catalog)
@@ -239,13 +248,13 @@ fn cardiac_suite_parses_without_optional_data() {
 
     // Perturbations: kinds, labels, points.
     let kinds: Vec<&str> = plan.perturbations.iter().map(|p| p.kind.as_str()).collect();
-    assert_eq!(kinds, KINDS);
+    assert_eq!(kinds, KINDS[2..]);
     let labels: Vec<&str> = plan
         .perturbations
         .iter()
         .map(|p| p.label.as_str())
         .collect();
-    assert_eq!(labels, KINDS);
+    assert_eq!(labels, KINDS[2..]);
     let pts = |k: &str| {
         plan.perturbations
             .iter()
@@ -1477,4 +1486,180 @@ fn observers_rules() {
     );
     assert_eq!((e.0, e.1), (17, 21));
     assert!(e.2.contains("`o3` not found under the data root"), "{e:?}");
+}
+
+// ---------------------------------------------------------------- classification
+
+const CLASSIFICATION: &str = r#"name: clf
+seed: 1
+task: classification
+classes: [negative, positive]
+datasets:
+  - name: internal
+    source: class_folders
+    path: folders
+    folders: [neg, pos]
+    split: test
+    per_class: 5
+    markers:
+      size: 11
+      rates: [0.1, 0.9]
+      options: { glyph: L, corner: top_right }
+  - name: fallback
+    source: phantom_classes
+    fallback_for: internal
+    per_class: 4
+    size: 64
+models:
+  - name: net
+    backend: onnx
+    path: ../models/net.onnx
+    normalize: minmax
+perturbations:
+  - name: marker_remove
+    points: [1]
+metrics: [accuracy, roc_auc]
+statistics: { bootstrap: 500, level: 0.9 }
+shortcut:
+  reference: { dataset: internal, name: with markers }
+  conditions:
+    - { dataset: internal, perturbation: marker_remove, name: removed }
+  saliency: crm
+saliency:
+  methods: [crm, occlusion]
+  perturbations: [none, marker_remove]
+"#;
+
+#[test]
+fn classification_suite_with_markers_shortcut_and_saliency() {
+    let t = Tree::new();
+    t.mkdir("data/folders/neg");
+    t.mkdir("data/folders/pos");
+    let plan = t.load(CLASSIFICATION).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plan.task, sensibench_suite::plan::Task::Classification);
+    // the real data is present: the fallback is not used
+    assert_eq!(plan.datasets.len(), 1);
+    let d = &plan.datasets[0];
+    match &d.source {
+        DatasetSource::ClassFolders {
+            folders,
+            split,
+            per_class,
+            ..
+        } => {
+            assert_eq!(folders, &["neg".to_string(), "pos".to_string()]);
+            assert_eq!(*split, sensibench_suite::plan::Split::Test);
+            assert_eq!(*per_class, Some(5));
+        }
+        other => panic!("{other:?}"),
+    }
+    let m = d.markers.as_ref().expect("markers");
+    assert_eq!(m.rates, vec![0.1, 0.9]);
+    assert_eq!(m.size, 11.0);
+    assert_eq!(plan.models[0].postprocess, Postprocess::Softmax);
+    assert_eq!(plan.statistics.bootstrap, 500);
+    let s = plan.shortcut.as_ref().expect("shortcut");
+    assert_eq!(s.reference.dataset, "internal");
+    assert_eq!(s.conditions[0].perturbation, "marker_remove");
+    assert_eq!(s.conditions[0].point, 1.0);
+    let sal = plan.saliency.as_ref().expect("saliency");
+    assert_eq!(
+        sal.perturbations,
+        vec!["none".to_string(), "marker_remove".to_string()]
+    );
+    assert_eq!(sal.datasets, vec!["internal".to_string()]);
+}
+
+#[test]
+fn classification_fallback_stands_in_for_missing_data() {
+    let t = Tree::new();
+    let text = CLASSIFICATION.replace(
+        "    per_class: 5\n",
+        "    per_class: 5\n    optional: true\n",
+    );
+    let plan = t.load(&text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plan.datasets.len(), 1);
+    assert_eq!(plan.datasets[0].name, "fallback");
+    assert_eq!(plan.skipped_datasets[0].name, "internal");
+    // conditions and saliency follow the fallback
+    assert_eq!(
+        plan.shortcut.as_ref().expect("shortcut").reference.dataset,
+        "fallback"
+    );
+    assert_eq!(
+        plan.saliency.as_ref().expect("saliency").datasets,
+        vec!["fallback".to_string()]
+    );
+}
+
+#[test]
+fn classification_errors_point_at_the_line() {
+    let t = Tree::new();
+    t.mkdir("data/folders/neg");
+    t.mkdir("data/folders/pos");
+    // one rate for two classes
+    let (line, col, msg) = one_error(
+        &t,
+        &CLASSIFICATION.replace("rates: [0.1, 0.9]", "rates: [0.1]"),
+    );
+    assert_eq!((line, col), (14, 14), "{msg}");
+    assert!(msg.contains("one per class (2"), "{msg}");
+    // a rate that is not a probability
+    let (line, _, msg) = one_error(
+        &t,
+        &CLASSIFICATION.replace("rates: [0.1, 0.9]", "rates: [0.1, 1.5]"),
+    );
+    assert_eq!(line, 14);
+    assert!(msg.contains("within [0, 1]"), "{msg}");
+    // a segmenter's output in a classification suite
+    let text = CLASSIFICATION.replace(
+        "    normalize: minmax\n",
+        "    normalize: minmax\n    output: argmax\n",
+    );
+    let (_, _, msg) = one_error(&t, &text);
+    assert!(msg.contains("`softmax`"), "{msg}");
+    // a classification metric in a classification suite only
+    let (line, _, msg) = one_error(
+        &t,
+        &CLASSIFICATION.replace("[accuracy, roc_auc]", "[accuracy, dice]"),
+    );
+    assert_eq!(line, 29);
+    assert!(msg.contains("unknown metric `dice`"), "{msg}");
+    // unknown condition dataset and saliency method
+    let (line, _, msg) = one_error(
+        &t,
+        &CLASSIFICATION.replace(
+            "- { dataset: internal, perturbation",
+            "- { dataset: externl, perturbation",
+        ),
+    );
+    assert_eq!(line, 34);
+    assert!(msg.contains("unknown dataset `externl`"), "{msg}");
+    let (_, _, msg) = one_error(
+        &t,
+        &CLASSIFICATION.replace("methods: [crm, occlusion]", "methods: [crm, lime]"),
+    );
+    assert!(msg.contains("unknown saliency method `lime`"), "{msg}");
+    // a shortcut table needs two classes
+    let text = CLASSIFICATION
+        .replace("classes: [negative, positive]", "classes: [a, b, c]")
+        .replace("folders: [neg, pos]", "folders: [neg, pos, pos]")
+        .replace("rates: [0.1, 0.9]", "rates: [0.1, 0.9, 0.5]");
+    let (_, _, msg) = one_error(&t, &text);
+    assert!(msg.contains("3 classes, not 2"), "{msg}");
+    // classification sources in a segmentation suite
+    let text = CLASSIFICATION
+        .replace("task: classification", "task: segmentation")
+        .replace("metrics: [accuracy, roc_auc]", "metrics: [dice]");
+    let e = errors(&t, &text);
+    assert!(
+        e.iter()
+            .any(|(_, _, m)| m.contains("belongs in a `task: classification` suite")),
+        "{e:#?}"
+    );
+    assert!(
+        e.iter()
+            .any(|(_, _, m)| m.contains("`shortcut` applies to `task: classification`")),
+        "{e:#?}"
+    );
 }

@@ -138,6 +138,7 @@ pub fn muscle_report() -> ReportData {
         rank: rank + 1,
         model: SOURCES[s].to_string(),
         values: vec![Some(dice), Some(rms)],
+        ci: vec![],
     })
     .collect();
     ReportData {

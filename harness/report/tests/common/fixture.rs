@@ -257,6 +257,7 @@ pub fn report_data() -> ReportData {
             rank: rank + 1,
             model: MODELS[m].to_string(),
             values: values[m].to_vec(),
+            ci: vec![],
         })
         .collect();
 
@@ -307,5 +308,6 @@ pub fn report_data() -> ReportData {
             reason: "plugin returned status 3: output shape [1, 32, 32] does not match input [1, 64, 64]".to_string(),
             rows: 24,
         }],
+        classification: None,
     }
 }

@@ -273,6 +273,7 @@ fn leaderboard(
                 rank: 0,
                 model: src.name.clone(),
                 values,
+                ci: Vec::new(),
             }
         })
         .collect();

@@ -1,0 +1,514 @@
+//! Classification runs: every model predicts class probabilities for every
+//! sample of every dataset, unperturbed and at every point of every
+//! perturbation; one prediction part per (model, dataset, perturbation)
+//! under `<run>/predictions/`. Metrics, confidence intervals and paired
+//! tests are computed from these rows when the report is made.
+//!
+//! Datasets may burn side markers into their images (`markers:`); the
+//! marker's box becomes label 1 of the sample's region map, which geometric
+//! perturbations move with the image and the region perturbations
+//! (`marker_remove`, `marker_swap`, `minmax_clip`) read.
+
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use sensibench_core::{
+    HARNESS_VERSION, Image, LabelMap, PerturbationEntry, Registry, Sample, SeededRng, derive_seed,
+};
+use sensibench_results::{
+    PredictionRow, Status, argmax, prediction_part_path, write_prediction_part,
+};
+use sensibench_suite::plan::{DatasetPlan, MarkerPolicy, Plan, ReferenceMode};
+
+use crate::manifest::{DatasetInfo, Manifest};
+use crate::predict::{Item, ModelTiming, Predictor};
+use crate::run::{
+    BASELINE, BoundPerturbation, RunOptions, RunSummary, apply, bind_perturbations, choose_run_dir,
+    git_sha_or, load_model, mode_str,
+};
+use crate::{Result, RunError, datasets::load_samples, io_err, sanitize, time};
+
+/// Perturbations that act on the sample's region (the marker box): a sample
+/// without a region passes through them unchanged.
+pub const REGION_PERTURBATIONS: &[&str] = &["marker_remove", "marker_swap", "minmax_clip"];
+
+/// The label of the region (marker box) in a classification sample's region map.
+pub const REGION_LABEL: u8 = 1;
+
+/// A condition of the shortcut table as recorded in the manifest.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ConditionInfo {
+    pub name: String,
+    pub dataset: String,
+    pub perturbation: String,
+    pub point_index: u32,
+}
+
+/// What the report needs to know about a classification suite.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct ClassificationInfo {
+    /// Bootstrap resamples of the confidence intervals.
+    pub bootstrap: usize,
+    /// Their confidence level.
+    pub level: f64,
+    /// The shortcut table's reference condition and the others.
+    pub shortcut: Option<(ConditionInfo, Vec<ConditionInfo>)>,
+    /// The saliency method shown in the shortcut table.
+    pub shortcut_saliency: Option<String>,
+    /// Saliency methods computed.
+    pub saliency_methods: Vec<String>,
+    /// Per dataset with a marker policy: a description of it.
+    pub markers: Vec<(String, String)>,
+    /// Datasets of synthetic images (no real data).
+    pub synthetic: Vec<String>,
+}
+
+struct LoadedClassifier {
+    info: crate::manifest::ModelInfo,
+    predictor: Option<Predictor>,
+}
+
+/// Burns the dataset's markers into its samples (see [`MarkerPolicy`]).
+fn apply_markers(
+    d: &DatasetPlan,
+    policy: &MarkerPolicy,
+    samples: &mut [Sample],
+    registry: &Registry<PerturbationEntry>,
+    seed: u64,
+) -> Result<()> {
+    let entry = registry.get("marker_inject")?;
+    let op = (entry.build)(&policy.params)?;
+    samples.par_iter_mut().try_for_each(|s| {
+        let Some(c) = s.label else { return Ok(()) };
+        let rate = policy.rates.get(c as usize).copied().unwrap_or(0.0);
+        let u = SeededRng::new(derive_seed(seed, &["markers", &s.id])).uniform();
+        if u < rate {
+            let mut rng = SeededRng::new(derive_seed(seed, &["markers-draw", &s.id]));
+            let (image, mask) = op
+                .apply(&s.image, s.mask.as_ref(), policy.size, &mut rng)
+                .map_err(|e| RunError::Dataset {
+                    dataset: d.name.clone(),
+                    source: e,
+                })?;
+            s.image = image;
+            s.mask = mask;
+        }
+        Ok(())
+    })
+}
+
+fn has_region(mask: Option<&LabelMap>) -> bool {
+    mask.is_some_and(|m| m.data().contains(&REGION_LABEL))
+}
+
+/// One perturbed input: sample `sample` at point `point_index`.
+struct Cell {
+    sample: usize,
+    point_index: usize,
+    input: std::result::Result<(Image, Option<LabelMap>), String>,
+}
+
+fn perturb_cells(plan: &Plan, bp: &BoundPerturbation, samples: &[Sample]) -> Vec<Cell> {
+    let n = samples.len();
+    let region_op = REGION_PERTURBATIONS.contains(&bp.info.kind.as_str());
+    let any_region = samples.iter().any(|s| has_region(s.mask.as_ref()));
+    (0..bp.info.points.len() * n)
+        .into_par_iter()
+        .map(|k| {
+            let (point_index, sample) = (k / n, k % n);
+            let s = &samples[sample];
+            let point = bp.info.points[point_index];
+            let input = if region_op && any_region && !has_region(s.mask.as_ref()) {
+                // nothing to remove or swap on this image
+                Ok((s.image.clone(), s.mask.clone()))
+            } else {
+                apply(bp, plan.seed, s, s.mask.as_ref(), point)
+                    .map_err(|e| format!("perturbation failed: {e}"))
+            };
+            Cell {
+                sample,
+                point_index,
+                input,
+            }
+        })
+        .collect()
+}
+
+fn classify(
+    lm: &mut LoadedClassifier,
+    items: &[Item<'_>],
+    k: usize,
+    bar: &ProgressBar,
+) -> Vec<std::result::Result<Vec<f32>, String>> {
+    match lm.predictor.as_mut() {
+        Some(p) => p.classify_with_progress(items, k, |n| bar.inc(n as u64)),
+        None => {
+            let reason = format!(
+                "model could not be loaded: {}",
+                lm.info.load_error.clone().unwrap_or_default()
+            );
+            bar.inc(items.len() as u64);
+            items.iter().map(|_| Err(reason.clone())).collect()
+        }
+    }
+}
+
+/// Runs a classification plan.
+pub(crate) fn run(
+    plan: &Plan,
+    registry: &Registry<PerturbationEntry>,
+    opts: &RunOptions,
+) -> Result<RunSummary> {
+    let started = Instant::now();
+    let run_dir = choose_run_dir(plan, opts)?;
+    std::fs::create_dir_all(run_dir.join("predictions")).map_err(io_err(&run_dir))?;
+    let run_id = run_dir
+        .file_name()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let perturbations = bind_perturbations(plan, registry)?;
+    let k = plan.classes.len();
+
+    let mut datasets: Vec<(&DatasetPlan, Vec<Sample>)> = Vec::new();
+    let mut marker_notes = Vec::new();
+    for d in &plan.datasets {
+        let mut samples = load_samples(d, plan.seed, &plan.classes)?;
+        if samples.is_empty() {
+            return Err(RunError::Other(format!(
+                "dataset `{}` has no samples",
+                d.name
+            )));
+        }
+        if d.reference == ReferenceMode::GroundTruth
+            && let Some(s) = samples.iter().find(|s| s.label.is_none())
+        {
+            return Err(RunError::Other(format!(
+                "dataset `{}`: sample `{}` has no class label, but the dataset is scored against `ground_truth`; \
+                 give every image a label or set `reference: unperturbed_prediction`",
+                d.name, s.id
+            )));
+        }
+        if let Some(policy) = &d.markers {
+            apply_markers(d, policy, &mut samples, registry, plan.seed)?;
+            let marked = samples
+                .iter()
+                .filter(|s| has_region(s.mask.as_ref()))
+                .count();
+            let rates: Vec<String> = plan
+                .classes
+                .iter()
+                .zip(&policy.rates)
+                .map(|(c, r)| format!("{c} {:.0} %", r * 100.0))
+                .collect();
+            marker_notes.push((
+                d.name.clone(),
+                format!(
+                    "side marker burnt in with probability {} ({marked} of {} images marked)",
+                    rates.join(", "),
+                    samples.len()
+                ),
+            ));
+        }
+        datasets.push((d, samples));
+    }
+
+    let mut models: Vec<LoadedClassifier> = plan
+        .models
+        .iter()
+        .map(|mp| {
+            let (info, model) = load_model(mp, opts.threads);
+            LoadedClassifier {
+                info,
+                predictor: model.ok().map(|m| Predictor::new(mp, m)),
+            }
+        })
+        .collect();
+
+    let point_index = |label: &str, point: f64| -> u32 {
+        perturbations
+            .iter()
+            .find(|p| p.info.label == label)
+            .and_then(|p| p.info.points.iter().position(|&x| x == point))
+            .unwrap_or(0) as u32
+    };
+    let cond = |c: &sensibench_suite::plan::ConditionPlan| ConditionInfo {
+        name: c.name.clone(),
+        dataset: c.dataset.clone(),
+        perturbation: c.perturbation.clone(),
+        point_index: point_index(&c.perturbation, c.point),
+    };
+    let info = ClassificationInfo {
+        bootstrap: plan.statistics.bootstrap,
+        level: plan.statistics.level,
+        shortcut: plan
+            .shortcut
+            .as_ref()
+            .map(|s| (cond(&s.reference), s.conditions.iter().map(cond).collect())),
+        shortcut_saliency: plan.shortcut.as_ref().and_then(|s| s.saliency.clone()),
+        saliency_methods: plan
+            .saliency
+            .as_ref()
+            .map(|s| s.methods.iter().map(|m| m.name().to_string()).collect())
+            .unwrap_or_default(),
+        markers: marker_notes,
+        synthetic: plan
+            .datasets
+            .iter()
+            .filter(|d| {
+                matches!(
+                    d.source,
+                    sensibench_suite::plan::DatasetSource::PhantomClasses { .. }
+                )
+            })
+            .map(|d| d.name.clone())
+            .collect(),
+    };
+    let manifest = Manifest {
+        suite: plan.name.clone(),
+        title: plan
+            .report
+            .title
+            .clone()
+            .unwrap_or_else(|| plan.name.clone()),
+        description: plan.description.clone(),
+        suite_path: plan.suite_path.display().to_string(),
+        suite_hash: plan.suite_hash.clone(),
+        seed: plan.seed,
+        run_id: run_id.clone(),
+        created: time::iso_now(),
+        harness_version: HARNESS_VERSION.into(),
+        git_sha: git_sha_or(&opts.git_sha),
+        classes: plan.classes.clone(),
+        metrics: plan.metrics.clone(),
+        primary_metric: plan
+            .report
+            .primary_metric
+            .clone()
+            .unwrap_or_else(|| plan.metrics[0].clone()),
+        models: models.iter().map(|m| m.info.clone()).collect(),
+        datasets: datasets
+            .iter()
+            .map(|(d, s)| DatasetInfo {
+                name: d.name.clone(),
+                samples: s.len(),
+                reference_mode: mode_str(d.reference).into(),
+            })
+            .collect(),
+        skipped_datasets: plan
+            .skipped_datasets
+            .iter()
+            .map(|s| (s.name.clone(), s.reason.clone()))
+            .collect(),
+        perturbations: perturbations.iter().map(|p| p.info.clone()).collect(),
+        strip_sample: None,
+        efficiency: None,
+        task: "classification".into(),
+        classification: Some(info),
+    };
+    manifest.write(&run_dir)?;
+
+    let total: usize = datasets
+        .iter()
+        .map(|(_, s)| {
+            s.len()
+                * perturbations
+                    .iter()
+                    .map(|p| p.info.points.len())
+                    .sum::<usize>()
+        })
+        .sum::<usize>()
+        * models.len();
+    let bar = if opts.progress {
+        let b = ProgressBar::new(total as u64);
+        b.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:32} {pos}/{len} predictions  {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+
+    let mut summary = RunSummary {
+        run_dir: run_dir.clone(),
+        parts_written: 0,
+        parts_skipped: 0,
+        rows: 0,
+        failed_rows: 0,
+        seconds: 0.0,
+        model_seconds: Vec::new(),
+    };
+    let git_sha = manifest.git_sha.clone();
+
+    for (dplan, samples) in &datasets {
+        // each model's class on the unperturbed images (the reference in
+        // `unperturbed_prediction` mode)
+        let mut clean: Vec<Option<Vec<Option<u32>>>> = (0..models.len()).map(|_| None).collect();
+        for bp in &perturbations {
+            let mut cells: Option<Vec<Cell>> = None;
+            for (mi, lm) in models.iter_mut().enumerate() {
+                let part = format!(
+                    "{}__{}__{}",
+                    sanitize(&lm.info.name),
+                    sanitize(&dplan.name),
+                    sanitize(&bp.info.label)
+                );
+                let n_pred = samples.len() * bp.info.points.len();
+                let needs_clean = dplan.reference == ReferenceMode::UnperturbedPrediction;
+                if opts.resume && prediction_part_path(&run_dir, &part).is_file() {
+                    summary.parts_skipped += 1;
+                    bar.inc(n_pred as u64);
+                    continue;
+                }
+                bar.set_message(format!(
+                    "{} · {} · {}",
+                    lm.info.name, dplan.name, bp.info.label
+                ));
+                if needs_clean && clean[mi].is_none() {
+                    let items: Vec<Item<'_>> = samples.iter().map(|s| (&s.image, None)).collect();
+                    let probs = classify(lm, &items, k, &ProgressBar::hidden());
+                    clean[mi] = Some(
+                        probs
+                            .iter()
+                            .map(|p| p.as_ref().ok().map(|p| argmax(p) as u32))
+                            .collect(),
+                    );
+                }
+                let cells = cells.get_or_insert_with(|| perturb_cells(plan, bp, samples));
+                let ok: Vec<usize> = (0..cells.len())
+                    .filter(|&i| cells[i].input.is_ok())
+                    .collect();
+                let items: Vec<Item<'_>> = ok
+                    .iter()
+                    .filter_map(|&i| cells[i].input.as_ref().ok().map(|(im, _)| (im, None)))
+                    .collect();
+                bar.inc((cells.len() - ok.len()) as u64);
+                let preds = classify(lm, &items, k, &bar);
+                let mut pred_of: Vec<Option<&std::result::Result<Vec<f32>, String>>> =
+                    vec![None; cells.len()];
+                for (j, &i) in ok.iter().enumerate() {
+                    pred_of[i] = preds.get(j);
+                }
+                let mut rows = Vec::with_capacity(cells.len() * k);
+                for (i, cell) in cells.iter().enumerate() {
+                    let s = &samples[cell.sample];
+                    let truth = match dplan.reference {
+                        ReferenceMode::GroundTruth => Ok(s.label),
+                        ReferenceMode::UnperturbedPrediction => {
+                            match clean[mi].as_ref().and_then(|c| c[cell.sample]) {
+                                Some(c) => Ok(Some(c)),
+                                None => {
+                                    Err("no unperturbed prediction to compare with".to_string())
+                                }
+                            }
+                        }
+                    };
+                    let outcome = match (&cell.input, pred_of[i], truth) {
+                        (Err(e), _, _) => Err(e.clone()),
+                        (_, None, _) => Err("not predicted".to_string()),
+                        (_, Some(Err(e)), _) => Err(e.clone()),
+                        (_, _, Err(e)) => Err(e),
+                        (Ok((_, mask)), Some(Ok(p)), Ok(t)) => {
+                            Ok((p, t, has_region(mask.as_ref())))
+                        }
+                    };
+                    let region = cell
+                        .input
+                        .as_ref()
+                        .map(|(_, m)| has_region(m.as_ref()))
+                        .unwrap_or(false);
+                    for c in 0..k {
+                        let (probability, truth, predicted, status, error) = match &outcome {
+                            Ok((p, t, _)) => (
+                                Some(f64::from(p[c])),
+                                *t,
+                                Some(argmax(p) as u32),
+                                Status::Ok,
+                                None,
+                            ),
+                            Err(e) => (None, s.label, None, Status::Failed, Some(e.clone())),
+                        };
+                        rows.push(PredictionRow {
+                            run_id: run_id.clone(),
+                            suite: plan.name.clone(),
+                            suite_hash: plan.suite_hash.clone(),
+                            harness_version: HARNESS_VERSION.to_string(),
+                            git_sha: git_sha.clone(),
+                            seed: plan.seed,
+                            model: lm.info.name.clone(),
+                            model_hash: lm.info.hash.clone(),
+                            backend: lm.info.backend.clone(),
+                            dataset: dplan.name.clone(),
+                            sample: s.id.clone(),
+                            reference_mode: mode_str(dplan.reference).to_string(),
+                            perturbation: bp.info.label.clone(),
+                            kind: bp.info.kind.clone(),
+                            parameter: bp.info.parameter.clone(),
+                            point: bp.info.points[cell.point_index],
+                            point_index: cell.point_index as u32,
+                            truth,
+                            predicted,
+                            class: plan.classes[c].clone(),
+                            class_index: c as u32,
+                            probability,
+                            has_region: region,
+                            status,
+                            error,
+                        });
+                    }
+                }
+                if bp.info.label == BASELINE && clean[mi].is_none() {
+                    clean[mi] = Some(
+                        (0..samples.len())
+                            .map(|si| {
+                                cells
+                                    .iter()
+                                    .position(|c| c.sample == si)
+                                    .and_then(|i| pred_of[i])
+                                    .and_then(|p| p.as_ref().ok())
+                                    .map(|p| argmax(p) as u32)
+                            })
+                            .collect(),
+                    );
+                }
+                summary.failed_rows += rows.iter().filter(|r| r.status == Status::Failed).count();
+                summary.rows += rows.len();
+                write_prediction_part(&run_dir, &part, &rows)?;
+                summary.parts_written += 1;
+            }
+        }
+    }
+    bar.finish_and_clear();
+    if let Some(sp) = &plan.saliency {
+        let (parts, rows, _notes) =
+            crate::saliency::run_saliency(&crate::saliency::SaliencyContext {
+                plan,
+                sp,
+                datasets: &datasets,
+                perturbations: &perturbations,
+                run_dir: &run_dir,
+                run_id: &run_id,
+                git_sha: &git_sha,
+                threads: opts.threads,
+            })?;
+        summary.parts_written += parts;
+        summary.rows += rows;
+    }
+    summary.seconds = started.elapsed().as_secs_f64();
+    summary.model_seconds = models
+        .iter()
+        .map(|m| {
+            m.predictor
+                .as_ref()
+                .map(|p| p.timing().clone())
+                .unwrap_or_else(|| ModelTiming {
+                    model: m.info.name.clone(),
+                    ..ModelTiming::default()
+                })
+        })
+        .collect();
+    Ok(summary)
+}
