@@ -104,10 +104,12 @@ bench-tch: setup-ort setup-torch
 models:
 	$(PYTHON) -m venv "$(TRAIN_VENV)"
 	"$(TRAIN_VENV)/bin/pip" install --quiet -r plugins/models/cardiac/requirements.txt \
-	  -r plugins/models/muscle/requirements.txt
+	  -r plugins/models/muscle/requirements.txt -r plugins/models/classifiers/requirements.txt
 	PYTHON="$(TRAIN_VENV)/bin/python" bash plugins/models/cardiac/make_models.sh
 	PYTHON="$(TRAIN_VENV)/bin/python" ORT_PYTHON="$(ORT_VENV)/bin/python" \
 	  sh plugins/models/muscle/make_sources.sh
+	PYTHON="$(TRAIN_VENV)/bin/python" ORT_PYTHON="$(ORT_VENV)/bin/python" \
+	  sh plugins/models/classifiers/make_classifiers.sh
 
 clean-results:
 	rm -rf results/*/

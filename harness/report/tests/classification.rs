@@ -186,7 +186,7 @@ fn shortcut_table_numbers() {
     assert!(s.contains("minus the reference AUC on the same images"));
     assert!(s.contains("p: DeLong&#x27;s test for two correlated ROC curves, two-sided"));
     assert!(s.contains("relevance mass accuracy, Arras et al. 2022"));
-    assert!(s.contains("Brackets: 95% percentile bootstrap CI over images"));
+    assert!(s.contains("Brackets: confidence intervals of the AUC (see the test note)."));
 }
 
 #[test]

@@ -268,7 +268,10 @@ fn shortcut_table(
         reference: reference.name.clone(),
         conditions: conditions.iter().map(|c| c.name.clone()).collect(),
         saliency_method: method.clone(),
-        test_label: "DeLong's test for two correlated ROC curves (fast midrank algorithm of Sun & Xu 2014), two-sided, paired by image; CIs: DeLong variance, normal approximation".into(),
+        test_label: format!(
+            "DeLong's test for two correlated ROC curves (fast midrank algorithm of Sun & Xu 2014), two-sided, paired by image; AUC intervals: {:.0} % normal intervals with DeLong's variance",
+            info.level.clamp(0.5, 0.999) * 100.0
+        ),
         rows: t
             .shortcut
             .iter()
