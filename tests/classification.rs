@@ -8,6 +8,10 @@ use sensibench_integration::{load, repo_root};
 use sensibench_results::{ClassificationSpec, ConditionRef, aggregate_classification, read_cases};
 use sensibench_runner::{RunOptions, run};
 
+/// ONNX Runtime's environment and libtorch are process-wide: the tests of
+/// this binary run one at a time, as those of `end_to_end.rs` do.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn options(out: &Path) -> RunOptions {
     RunOptions {
         out: out.to_path_buf(),
@@ -28,6 +32,7 @@ fn models_dir() -> std::path::PathBuf {
 /// (PIL decoding, its own min-max normalisation): an independent pipeline.
 #[test]
 fn modality_cnn_matches_pytorch_on_the_mednist_test_split() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let data = repo_root().join("../shared/data");
     if !data.join("mednist").is_dir() {
         eprintln!("skipped: ../shared/data/mednist is absent");
@@ -110,6 +115,7 @@ metrics: [accuracy, roc_auc]
 /// mass on the marker; the report renders it.
 #[test]
 fn markers_shortcut_table_and_saliency_on_phantoms() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = tempfile::tempdir().expect("tempdir");
     let suite = tmp.path().join("markers.yaml");
     let onnx = models_dir().join("shortcut_confounded.onnx");
@@ -161,7 +167,7 @@ shortcut:
     - {{ dataset: swapped, name: swapped }}
   saliency: crm
 saliency:
-  methods: [crm, occlusion]
+  methods: [crm, crm_class, occlusion]
   datasets: [internal]
   perturbations: [none, marker_remove]
   gallery: 2
@@ -229,6 +235,21 @@ saliency:
         .expect("crm mass");
     assert_eq!(mass.n, 12);
     assert!(mass.mean.is_some_and(|m| (0.0..=1.0).contains(&m)));
+    // every method has its rows; CRM is non-negative, so its mass is defined on every marked image
+    for (method, all_defined) in [("crm", true), ("crm_class", true), ("occlusion", false)] {
+        let m = sal
+            .iter()
+            .find(|s| {
+                s.method == method && s.metric == "relevance_mass" && s.perturbation == "none"
+            })
+            .unwrap_or_else(|| panic!("no {method} rows"));
+        assert_eq!(m.n_failed, 0, "{method}");
+        assert!(
+            if all_defined { m.n == 12 } else { m.n > 0 },
+            "{method}: {}",
+            m.n
+        );
+    }
     let html = sensibench_runner::publish::write_report(&summary.run_dir).expect("report");
     let text = std::fs::read_to_string(html).expect("html");
     assert!(text.contains("id=\"shortcut\""), "no shortcut section");
@@ -242,6 +263,7 @@ saliency:
 /// model's probabilities.
 #[test]
 fn shortcut_study_on_mednist() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let data = repo_root().join("../shared/data");
     if !data.join("mednist").is_dir() {
         eprintln!("skipped: ../shared/data/mednist is absent");

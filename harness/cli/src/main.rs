@@ -229,6 +229,18 @@ fn list(suites: &Path) -> Result<()> {
         };
         println!("  {:<16} {unit:<3} {dir:<17} {}", m.name(), m.summary());
     }
+    println!("\nClassification metrics (`task: classification`; bootstrap CIs over images):");
+    for m in sensibench_metrics::ClassMetric::ALL {
+        let dir = if m.higher_is_better() {
+            "higher is better"
+        } else {
+            "lower is better"
+        };
+        println!("  {:<18} {dir}", m.name());
+    }
+    println!(
+        "\nSaliency methods (`saliency:` of a classification suite): crm (all-class), crm_class (predicted class), cam (ONNX with features + head), gradcam (TorchScript), occlusion (any)"
+    );
     println!(
         "\nClinical measures (`measures:` of an efficiency study; Bland-Altman vs the reference):"
     );

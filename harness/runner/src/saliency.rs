@@ -203,6 +203,9 @@ impl MapMaker for OnnxHead {
                 let f = &features.data()[i * kf * fh * fw..(i + 1) * kf * fh * fw];
                 let map = match self.method {
                     SaliencyMethod::Cam => cam(f, kf, fh, fw, weight.data(), c, pred, h, w),
+                    SaliencyMethod::CrmClass => {
+                        crm(f, kf, fh, fw, weight.data(), c, Some(pred), h, w)
+                    }
                     _ => crm(f, kf, fh, fw, weight.data(), c, None, h, w),
                 };
                 out.push(map.map(|m| (m, pred, probs[pred])));
@@ -322,7 +325,10 @@ fn maker(
     let k = ctx.plan.classes.len();
     let post = mp.postprocess;
     match (method, &mp.backend) {
-        (SaliencyMethod::Crm | SaliencyMethod::Cam, BackendPlan::Onnx { path, threads }) => {
+        (
+            SaliencyMethod::Crm | SaliencyMethod::CrmClass | SaliencyMethod::Cam,
+            BackendPlan::Onnx { path, threads },
+        ) => {
             #[cfg(feature = "onnx")]
             {
                 let t = [*threads, ctx.threads]
@@ -355,7 +361,7 @@ fn maker(
                 Err("built without the `onnx` feature".into())
             }
         }
-        (SaliencyMethod::Crm | SaliencyMethod::Cam, _) => Err(format!(
+        (SaliencyMethod::Crm | SaliencyMethod::CrmClass | SaliencyMethod::Cam, _) => Err(format!(
             "{} needs an ONNX model exposing its features and head",
             method.name()
         )),
@@ -563,7 +569,7 @@ pub(crate) fn run_saliency(ctx: &SaliencyContext<'_>) -> Result<(usize, usize, V
         };
         for &method in &ctx.sp.methods {
             let applies = match method {
-                SaliencyMethod::Crm | SaliencyMethod::Cam => {
+                SaliencyMethod::Crm | SaliencyMethod::CrmClass | SaliencyMethod::Cam => {
                     matches!(mp.backend, BackendPlan::Onnx { .. })
                 }
                 SaliencyMethod::GradCam => matches!(mp.backend, BackendPlan::TorchScript { .. }),
@@ -601,8 +607,20 @@ pub(crate) fn run_saliency(ctx: &SaliencyContext<'_>) -> Result<(usize, usize, V
                     } else {
                         ctx.perturbations.iter().find(|b| &b.info.label == label)
                     };
-                    let (items, size, errors) = prepare(ctx, mp, samples, bp);
+                    let (mut items, size, errors) = prepare(ctx, mp, samples, bp);
                     size_of = size;
+                    // without regions and class maps only the gallery shows
+                    // the maps: compute just those
+                    if !ctx.sp.class_maps && items.iter().all(|p| p.region.is_empty()) {
+                        let all: Vec<usize> = (0..items.len()).collect();
+                        let keep = spread(&all, ctx.sp.gallery);
+                        items = items
+                            .into_iter()
+                            .enumerate()
+                            .filter(|(i, _)| keep.contains(i))
+                            .map(|(_, p)| p)
+                            .collect();
+                    }
                     let maps = mk.maps(&items, size);
                     let mut rows = Vec::new();
                     let mut this = BTreeMap::new();

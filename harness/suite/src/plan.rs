@@ -97,8 +97,12 @@ pub struct ShortcutPlan {
 pub enum SaliencyMethod {
     /// Occlusion sensitivity (any backend).
     Occlusion,
-    /// Class-selective relevance mapping (models exposing features and head).
+    /// Class-selective relevance mapping, all-class form: every output's
+    /// squared change (models exposing features and head).
     Crm,
+    /// Class-selective relevance mapping, class-specific form: the predicted
+    /// class's squared change only.
+    CrmClass,
     /// Class activation mapping (models exposing features and head).
     Cam,
     /// Grad-CAM through the TorchScript backend.
@@ -107,8 +111,9 @@ pub enum SaliencyMethod {
 
 impl SaliencyMethod {
     /// Every method, in display order.
-    pub const ALL: [SaliencyMethod; 4] = [
+    pub const ALL: [SaliencyMethod; 5] = [
         SaliencyMethod::Crm,
+        SaliencyMethod::CrmClass,
         SaliencyMethod::Cam,
         SaliencyMethod::GradCam,
         SaliencyMethod::Occlusion,
@@ -118,6 +123,7 @@ impl SaliencyMethod {
         match self {
             SaliencyMethod::Occlusion => "occlusion",
             SaliencyMethod::Crm => "crm",
+            SaliencyMethod::CrmClass => "crm_class",
             SaliencyMethod::Cam => "cam",
             SaliencyMethod::GradCam => "gradcam",
         }
