@@ -11,7 +11,7 @@
 
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use rayon::prelude::*;
 use sensibench_core::{
     HARNESS_VERSION, Image, LabelMap, PerturbationEntry, Registry, Sample, SeededRng, derive_seed,
@@ -25,7 +25,7 @@ use crate::manifest::{DatasetInfo, Manifest};
 use crate::predict::{Item, ModelTiming, Predictor};
 use crate::run::{
     BASELINE, BoundPerturbation, RunOptions, RunSummary, apply, bind_perturbations, choose_run_dir,
-    git_sha_or, load_model, mode_str,
+    git_sha_or, load_model, mode_str, prediction_bar, run_id_of,
 };
 use crate::{Result, RunError, datasets::load_samples, io_err, sanitize, time};
 
@@ -163,10 +163,7 @@ pub(crate) fn run(
     let started = Instant::now();
     let run_dir = choose_run_dir(plan, opts)?;
     std::fs::create_dir_all(run_dir.join("predictions")).map_err(io_err(&run_dir))?;
-    let run_id = run_dir
-        .file_name()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_default();
+    let run_id = run_id_of(&run_dir);
     let perturbations = bind_perturbations(plan, registry)?;
     let k = plan.classes.len();
 
@@ -319,28 +316,9 @@ pub(crate) fn run(
         })
         .sum::<usize>()
         * models.len();
-    let bar = if opts.progress {
-        let b = ProgressBar::new(total as u64);
-        b.set_style(
-            ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:32} {pos}/{len} predictions  {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        b
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = prediction_bar(total, opts.progress);
 
-    let mut summary = RunSummary {
-        run_dir: run_dir.clone(),
-        parts_written: 0,
-        parts_skipped: 0,
-        rows: 0,
-        failed_rows: 0,
-        seconds: 0.0,
-        model_seconds: Vec::new(),
-    };
+    let mut summary = RunSummary::empty(&run_dir);
     let git_sha = manifest.git_sha.clone();
 
     for (dplan, samples) in &datasets {

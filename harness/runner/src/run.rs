@@ -51,6 +51,44 @@ pub struct RunSummary {
     pub model_seconds: Vec<ModelTiming>,
 }
 
+impl RunSummary {
+    /// A summary of nothing done yet, for the run in `run_dir`.
+    pub(crate) fn empty(run_dir: &Path) -> Self {
+        RunSummary {
+            run_dir: run_dir.to_path_buf(),
+            parts_written: 0,
+            parts_skipped: 0,
+            rows: 0,
+            failed_rows: 0,
+            seconds: 0.0,
+            model_seconds: Vec::new(),
+        }
+    }
+}
+
+/// The run id: the run folder's name.
+pub(crate) fn run_id_of(run_dir: &Path) -> String {
+    run_dir
+        .file_name()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default()
+}
+
+/// The progress bar of `total` predictions (hidden unless `show`).
+pub(crate) fn prediction_bar(total: usize, show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::new(total as u64);
+    b.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:32} {pos}/{len} predictions  {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    b
+}
+
 /// The clean baseline evaluated for every model and dataset.
 pub(crate) const BASELINE: &str = "none";
 
@@ -238,10 +276,7 @@ pub fn run(
     let started = Instant::now();
     let run_dir = choose_run_dir(plan, opts)?;
     std::fs::create_dir_all(run_dir.join("parts")).map_err(io_err(&run_dir))?;
-    let run_id = run_dir
-        .file_name()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_default();
+    let run_id = run_id_of(&run_dir);
     let metrics: Vec<SegMetric> = plan
         .metrics
         .iter()
@@ -345,28 +380,9 @@ pub fn run(
         })
         .sum::<usize>()
         * models.len();
-    let bar = if opts.progress {
-        let b = ProgressBar::new(total as u64);
-        b.set_style(
-            ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:32} {pos}/{len} predictions  {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        b
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = prediction_bar(total, opts.progress);
 
-    let mut summary = RunSummary {
-        run_dir: run_dir.clone(),
-        parts_written: 0,
-        parts_skipped: 0,
-        rows: 0,
-        failed_rows: 0,
-        seconds: 0.0,
-        model_seconds: Vec::new(),
-    };
+    let mut summary = RunSummary::empty(&run_dir);
     let classes: Vec<u8> = (1..plan.classes.len()).map(|c| c as u8).collect();
 
     for (dplan, samples) in &datasets {
