@@ -29,7 +29,7 @@ ARGS      ?=
 ORT_LIB = $(firstword $(wildcard $(ORT_VENV)/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.*))
 RUN_ENV = ORT_DYLIB_PATH="$(ORT_LIB)"
 
-.PHONY: help setup setup-ort setup-torch setup-chromium build suite test lint fmt bench bench-tch models clean-results
+.PHONY: help setup setup-ort setup-torch setup-chromium build suite test lint fmt bench bench-artefacts bench-tch models clean-results
 
 help:
 	@echo "make suite NAME=cardiac   run a suite (suites/NAME.yaml) and print the report path"
@@ -39,6 +39,7 @@ help:
 	@echo "make bench                criterion benchmarks (perturbations, metrics, harness overhead)"
 	@echo "make models               re-train the reference models and pretraining sources (torch into .tools/train)"
 	@echo "make bench-tch            TorchScript backend vs PyTorch: training step and inference batch, side by side"
+	@echo "make bench-artefacts      MR artefacts vs TorchIO 1.2.1, side by side in one run (figure in docs/)"
 
 setup: setup-ort setup-torch setup-chromium
 
@@ -97,6 +98,15 @@ fmt:
 bench: setup-ort setup-torch
 	$(RUN_ENV) $(CARGO) bench --workspace --all-features $(ARGS)
 
+# MR artefacts side by side with TorchIO 1.2.1 (MONAI for Rician noise), one
+# run: figure docs/mr-artefacts-speed.svg, numbers docs/mr-artefacts-speed.json
+bench-artefacts:
+	$(PYTHON) -m venv "$(TRAIN_VENV)"
+	"$(TRAIN_VENV)/bin/pip" install --quiet -r harness/perturb/bench/requirements.txt
+	$(CARGO) build --release -p sensibench-perturb --example mr_bench
+	"$(TRAIN_VENV)/bin/python" harness/perturb/bench/torchio_speed.py \
+	  --rust-bin "$${CARGO_TARGET_DIR:-target}/release/examples/mr_bench" $(ARGS)
+
 # needs the training venv of `make models` for the PyTorch side
 bench-tch: setup-ort setup-torch
 	$(RUN_ENV) $(CARGO) bench -p sensibench-backends-tch --bench tch_vs_pytorch
@@ -110,6 +120,7 @@ models:
 	  sh plugins/models/muscle/make_sources.sh
 	PYTHON="$(TRAIN_VENV)/bin/python" ORT_PYTHON="$(ORT_VENV)/bin/python" \
 	  sh plugins/models/classifiers/make_classifiers.sh
+	PYTHON="$(TRAIN_VENV)/bin/python" sh plugins/models/slice/make_slice_model.sh
 
 clean-results:
 	rm -rf results/*/

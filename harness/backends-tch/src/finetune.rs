@@ -12,6 +12,10 @@
 //! weights come from the file. With the same thread count the same inputs
 //! give the same weights; libtorch's CPU reductions may differ in the last
 //! bits when the thread count changes.
+//!
+//! Classifiers (`N x classes` logits, cross-entropy) are fine-tuned by
+//! [`crate::finetune_classifier`] with the same optimisers, sampler and
+//! augmentation.
 
 use std::path::Path;
 use std::time::Instant;
@@ -207,7 +211,9 @@ pub fn dice_ce_loss(
     Ok(ce * loss.ce_weight + dice_loss * loss.dice_weight)
 }
 
-fn check_config(name: &str, cfg: &FineTuneConfig) -> Result<()> {
+/// Checks the settings shared by segmentation and classification
+/// fine-tuning (everything but `classes` and `loss`).
+pub(crate) fn check_common(name: &str, cfg: &FineTuneConfig) -> Result<()> {
     let bad = |what: &str| Error::Model {
         model: name.to_string(),
         reason: format!("fine-tuning: {what}"),
@@ -224,13 +230,21 @@ fn check_config(name: &str, cfg: &FineTuneConfig) -> Result<()> {
     if !(cfg.weight_decay.is_finite() && cfg.weight_decay >= 0.0) {
         return Err(bad("weight_decay must be >= 0"));
     }
-    if cfg.classes < 2 || cfg.classes > 256 {
-        return Err(bad("classes must be between 2 and 256"));
-    }
     if let Optimizer::Sgd { momentum } = cfg.optimizer
         && !(0.0..1.0).contains(&momentum)
     {
         return Err(bad("SGD momentum must be in [0, 1)"));
+    }
+    Ok(())
+}
+
+fn check_config(name: &str, cfg: &FineTuneConfig) -> Result<()> {
+    check_common(name, cfg)?;
+    if cfg.classes < 2 || cfg.classes > 256 {
+        return Err(Error::Model {
+            model: name.to_string(),
+            reason: "fine-tuning: classes must be between 2 and 256".into(),
+        });
     }
     Ok(())
 }
@@ -269,11 +283,14 @@ pub fn fine_tune(
     }
     seed_libtorch_once();
     set_threads(cfg.threads);
-    // libtorch errors surface as `TchError`; anything inside tch that would
-    // still panic is turned into this model's error rather than the run's end.
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        train(name, module_path, set, cfg)
-    })) {
+    guard_panics(name, || train(name, module_path, set, cfg))
+}
+
+/// Runs `f`, turning a panic inside `tch` into this model's error: libtorch
+/// errors surface as `TchError`, but anything inside tch that would still
+/// panic must end the fine-tuning, not the run.
+pub(crate) fn guard_panics<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(r) => r,
         Err(panic) => {
             let what = panic
@@ -289,12 +306,14 @@ pub fn fine_tune(
     }
 }
 
-fn train(
+/// Loads `module_path` as a trainable module in train mode with its
+/// trainable parameters registered in a fresh optimiser; fails when there is
+/// no trainable parameter.
+pub(crate) fn load_for_training(
     name: &str,
     module_path: &Path,
-    set: &TrainingSet,
     cfg: &FineTuneConfig,
-) -> Result<(TorchScriptModel, FineTuneReport)> {
+) -> Result<(TrainableCModule, VarStore, COptimizer)> {
     let err = |what: &str| {
         let what = what.to_string();
         move |e: tch::TchError| model_err(name, &what, e)
@@ -328,12 +347,72 @@ fn train(
         opt.add_parameters(p, 0)
             .map_err(err("cannot register a parameter"))?;
     }
+    Ok((module, vs, opt))
+}
+
+/// The seeded draw of training images and augmentations shared by both
+/// fine-tuning paths: the images are visited in a fresh [`SeededRng`]
+/// permutation per pass over the set (shuffled before the first image), and
+/// every drawn image is followed by its five augmentation draws
+/// ([`Transform::draw`]), whatever is enabled.
+pub(crate) struct Sampler {
+    rng: SeededRng,
+    order: Vec<usize>,
+    cursor: usize,
+}
+
+impl Sampler {
+    pub(crate) fn new(n: usize, seed: u64) -> Sampler {
+        Sampler {
+            rng: SeededRng::new(seed),
+            order: (0..n).collect(),
+            cursor: n, // forces a shuffle before the first image
+        }
+    }
+
+    /// The next image index and its augmentation.
+    pub(crate) fn next(&mut self, aug: &Augment, h: usize, w: usize) -> (usize, Transform) {
+        if self.cursor == self.order.len() {
+            self.rng.shuffle(&mut self.order);
+            self.cursor = 0;
+        }
+        let i = self.order[self.cursor];
+        self.cursor += 1;
+        (i, Transform::draw(aug, &mut self.rng, h, w))
+    }
+}
+
+/// The training images every step of [`fine_tune`] and
+/// [`crate::fine_tune_classifier`] uses for a set of `n` images with this
+/// `batch_size`, `steps` and `seed` (`min(batch_size, n)` indices per step,
+/// in batch order). The augmentation does not change them.
+pub fn batch_indices(n: usize, batch_size: usize, steps: usize, seed: u64) -> Vec<Vec<usize>> {
+    if n == 0 {
+        return vec![Vec::new(); steps];
+    }
+    let b = batch_size.min(n);
+    let mut sampler = Sampler::new(n, seed);
+    let aug = Augment::default();
+    (0..steps)
+        .map(|_| (0..b).map(|_| sampler.next(&aug, 1, 1).0).collect())
+        .collect()
+}
+
+fn train(
+    name: &str,
+    module_path: &Path,
+    set: &TrainingSet,
+    cfg: &FineTuneConfig,
+) -> Result<(TorchScriptModel, FineTuneReport)> {
+    let err = |what: &str| {
+        let what = what.to_string();
+        move |e: tch::TchError| model_err(name, &what, e)
+    };
+    let (mut module, vs, opt) = load_for_training(name, module_path, cfg)?;
 
     let [c, h, w] = set.shape;
     let b = cfg.batch_size.min(set.len());
-    let mut rng = SeededRng::new(cfg.seed);
-    let mut order: Vec<usize> = (0..set.len()).collect();
-    let mut cursor = order.len(); // forces a shuffle before the first batch
+    let mut sampler = Sampler::new(set.len(), cfg.seed);
     let mut x = vec![0f32; b * c * h * w];
     let mut y = vec![0i64; b * h * w];
     let mut losses = Vec::with_capacity(cfg.steps);
@@ -342,18 +421,12 @@ fn train(
     for step in 0..cfg.steps {
         let step_start = Instant::now();
         for slot in 0..b {
-            if cursor == order.len() {
-                rng.shuffle(&mut order);
-                cursor = 0;
-            }
-            let i = order[cursor];
-            cursor += 1;
+            let (i, t) = sampler.next(&cfg.augment, h, w);
             augment_into(
                 &set.images[i],
                 &set.labels[i],
                 set.shape,
-                &cfg.augment,
-                &mut rng,
+                &t,
                 &mut x[slot * c * h * w..(slot + 1) * c * h * w],
                 &mut y[slot * h * w..(slot + 1) * h * w],
             );
@@ -410,50 +483,88 @@ fn train(
     ))
 }
 
-/// Writes image `src` (`C x H x W`) and labels `lab` (`H x W`) into `x`/`y`
-/// with a random flip / 90° rotation / intensity change drawn from `rng`.
-/// Draws happen in a fixed order whatever is enabled, so enabling one
-/// augmentation does not reshuffle the others.
-fn augment_into(
-    src: &[f32],
-    lab: &[u8],
-    [c, h, w]: [usize; 3],
-    aug: &Augment,
-    rng: &mut SeededRng,
-    x: &mut [f32],
-    y: &mut [i64],
-) {
-    let fx = rng.uniform() < 0.5 && aug.flip_x;
-    let fy = rng.uniform() < 0.5 && aug.flip_y;
-    let k = rng.below(4);
-    let k = if aug.rot90 && h == w { k } else { 0 };
-    let scale = 1.0 + aug.scale * (2.0 * rng.uniform() - 1.0);
-    let shift = aug.shift * (2.0 * rng.uniform() - 1.0);
-    // output pixel (r, q) reads source pixel map(r, q)
-    let map = |r: usize, q: usize| -> (usize, usize) {
-        // undo the rotation (counter-clockwise by k·90°), then the flips
-        let (mut sr, mut sq) = match k {
+/// One image's random augmentation, drawn by [`Transform::draw`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Transform {
+    flip_x: bool,
+    flip_y: bool,
+    /// Counter-clockwise quarter turns (0–3).
+    k: u64,
+    scale: f64,
+    shift: f64,
+}
+
+impl Transform {
+    /// Draws a flip / 90° rotation / intensity change for one `h x w` image
+    /// from `rng`. Draws happen in a fixed order whatever is enabled (two
+    /// uniforms for the flips, one `below(4)` for the rotation, two uniforms
+    /// for scale and shift), so enabling one augmentation does not reshuffle
+    /// the others or the batch order.
+    pub(crate) fn draw(aug: &Augment, rng: &mut SeededRng, h: usize, w: usize) -> Transform {
+        let flip_x = rng.uniform() < 0.5 && aug.flip_x;
+        let flip_y = rng.uniform() < 0.5 && aug.flip_y;
+        let k = rng.below(4);
+        let k = if aug.rot90 && h == w { k } else { 0 };
+        let scale = 1.0 + aug.scale * (2.0 * rng.uniform() - 1.0);
+        let shift = aug.shift * (2.0 * rng.uniform() - 1.0);
+        Transform {
+            flip_x,
+            flip_y,
+            k,
+            scale,
+            shift,
+        }
+    }
+
+    /// The source pixel `(row, column)` that output pixel `(r, q)` reads:
+    /// undo the rotation (counter-clockwise by k·90°), then the flips.
+    fn source(&self, r: usize, q: usize, h: usize, w: usize) -> (usize, usize) {
+        let (mut sr, mut sq) = match self.k {
             0 => (r, q),
             1 => (q, w - 1 - r),
             2 => (h - 1 - r, w - 1 - q),
             _ => (h - 1 - q, r),
         };
-        if fy {
+        if self.flip_y {
             sr = h - 1 - sr;
         }
-        if fx {
+        if self.flip_x {
             sq = w - 1 - sq;
         }
         (sr, sq)
-    };
+    }
+
+    /// Writes image `src` (`C x H x W`) transformed into `x`: value
+    /// `v · scale + shift` at the moved position.
+    pub(crate) fn apply_image(&self, src: &[f32], [c, h, w]: [usize; 3], x: &mut [f32]) {
+        for r in 0..h {
+            for q in 0..w {
+                let (sr, sq) = self.source(r, q, h, w);
+                for ch in 0..c {
+                    let v = src[ch * h * w + sr * w + sq];
+                    x[ch * h * w + r * w + q] = (f64::from(v) * self.scale + self.shift) as f32;
+                }
+            }
+        }
+    }
+}
+
+/// Writes image `src` (`C x H x W`) and labels `lab` (`H x W`) into `x`/`y`
+/// with the transform `t`: the labels move with the image.
+fn augment_into(
+    src: &[f32],
+    lab: &[u8],
+    shape: [usize; 3],
+    t: &Transform,
+    x: &mut [f32],
+    y: &mut [i64],
+) {
+    let [_, h, w] = shape;
+    t.apply_image(src, shape, x);
     for r in 0..h {
         for q in 0..w {
-            let (sr, sq) = map(r, q);
+            let (sr, sq) = t.source(r, q, h, w);
             y[r * w + q] = i64::from(lab[sr * w + sq]);
-            for ch in 0..c {
-                let v = src[ch * h * w + sr * w + sq];
-                x[ch * h * w + r * w + q] = (f64::from(v) * scale + shift) as f32;
-            }
         }
     }
 }
@@ -481,7 +592,8 @@ mod tests {
         for _ in 0..64 {
             let mut x = vec![0f32; 16];
             let mut y = vec![0i64; 16];
-            augment_into(&src, &lab, [1, h, w], &aug, &mut rng, &mut x, &mut y);
+            let t = Transform::draw(&aug, &mut rng, h, w);
+            augment_into(&src, &lab, [1, h, w], &t, &mut x, &mut y);
             for (a, b) in x.iter().zip(&y) {
                 assert_eq!(*a as i64, *b);
             }
@@ -511,7 +623,8 @@ mod tests {
                 let mut rng = SeededRng::new(seed);
                 let mut x = [0f32; 4];
                 let mut y = [0i64; 4];
-                augment_into(&src, &lab, [1, 2, 2], &aug, &mut rng, &mut x, &mut y);
+                let t = Transform::draw(&aug, &mut rng, 2, 2);
+                augment_into(&src, &lab, [1, 2, 2], &t, &mut x, &mut y);
                 assert_eq!(y, [1, 3, 0, 2]);
                 return;
             }
@@ -533,7 +646,8 @@ mod tests {
         for _ in 0..200 {
             let mut x = vec![0f32; 9];
             let mut y = vec![0i64; 9];
-            augment_into(&src, &lab, [1, 3, 3], &aug, &mut rng, &mut x, &mut y);
+            let t = Transform::draw(&aug, &mut rng, 3, 3);
+            augment_into(&src, &lab, [1, 3, 3], &t, &mut x, &mut y);
             assert!(x.iter().all(|&v| v == x[0]), "one factor per image");
             values.push(x[0]);
         }

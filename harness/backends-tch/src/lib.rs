@@ -21,6 +21,7 @@
 //! [`sensibench_core::Tensor`].
 
 pub mod finetune;
+pub mod finetune_classifier;
 pub mod gradcam;
 
 use std::path::Path;
@@ -33,7 +34,12 @@ use tch::{CModule, Device, Kind, TrainableCModule};
 pub use gradcam::GradCam;
 
 pub use finetune::{
-    Augment, FineTuneConfig, FineTuneReport, Loss, Optimizer, TrainingSet, dice_ce_loss, fine_tune,
+    Augment, FineTuneConfig, FineTuneReport, Loss, Optimizer, TrainingSet, batch_indices,
+    dice_ce_loss, fine_tune,
+};
+pub use finetune_classifier::{
+    ClassTrainingSet, CrossEntropy, cross_entropy_loss, fine_tune_classifier,
+    fine_tune_classifier_with,
 };
 
 /// The libtorch version this backend was built against (`tch`'s pin).

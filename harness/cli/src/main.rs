@@ -210,7 +210,9 @@ fn git_sha(dir: &Path) -> String {
 }
 
 fn list(suites: &Path) -> Result<()> {
-    println!("Perturbations (swept parameter in brackets):");
+    println!(
+        "Perturbations (swept parameter in brackets; those with a severity scale also take `severity: [1, 2, 3, 4, 5]`):"
+    );
     for (name, e) in registry()?.iter() {
         let unit = if e.parameter.unit.is_empty() {
             String::new()
@@ -218,6 +220,11 @@ fn list(suites: &Path) -> Result<()> {
             format!(", {}", e.parameter.unit)
         };
         println!("  {name:<16} [{}{unit}]  {}", e.parameter.name, e.summary);
+        if let Some(sev) = &e.severity {
+            for (i, level) in sev.levels.iter().enumerate() {
+                println!("  {:<16}   severity {}: {level}", "", i + 1);
+            }
+        }
     }
     println!("\nMetrics:");
     for m in SegMetric::ALL {

@@ -19,7 +19,10 @@ pub mod tensor;
 pub use error::{Error, Result};
 pub use grid::{Grid, Image, LabelMap, Sample};
 pub use model::{Batch, Model};
-pub use perturbation::{ParamValue, ParameterInfo, Params, Perturbation, PerturbationEntry};
+pub use perturbation::{
+    ParamValue, ParameterInfo, Params, Perturbation, PerturbationEntry, SEVERITY_LEVELS,
+    SeverityScale, severity_level,
+};
 pub use registry::{Registry, did_you_mean};
 pub use seed::{SeededRng, derive_seed};
 pub use tensor::{Tensor, TensorView};

@@ -92,4 +92,39 @@ pub struct PerturbationEntry {
     pub parameter: ParameterInfo,
     /// Binds the fixed options; fails on unknown or out-of-range options.
     pub build: fn(&Params) -> Result<Box<dyn Perturbation>>,
+    /// The severity scale, for perturbations a suite may sweep by level
+    /// (`severity: [1, 2, 3, 4, 5]`) instead of by their parameter.
+    pub severity: Option<SeverityScale>,
+}
+
+/// Number of severity levels above 0 (level 0 leaves the input unchanged).
+pub const SEVERITY_LEVELS: usize = 5;
+
+/// A severity scale: each level 1..=5 fixes every parameter of the
+/// perturbation (e.g. spike intensity *and* count), so that suites compare
+/// artefacts at matched strengths. Level 0 is the identity.
+pub struct SeverityScale {
+    /// What each level 1..=5 sets, e.g. `"intensity 0.4"` (shown by
+    /// `sensibench list` and in the docs).
+    pub levels: [&'static str; SEVERITY_LEVELS],
+    /// Binds the fixed options (those the scale does not set); the bound
+    /// perturbation's swept value is the level, checked with
+    /// [`severity_level`].
+    pub build: fn(&Params) -> Result<Box<dyn Perturbation>>,
+}
+
+/// The level of a severity sweep: `value` must be an integer in
+/// `0..=SEVERITY_LEVELS`; otherwise an [`Error::InvalidParameter`] naming
+/// `perturbation.severity`.
+pub fn severity_level(perturbation: &str, value: f64) -> Result<usize> {
+    if value.is_finite() && value.fract() == 0.0 && (0.0..=SEVERITY_LEVELS as f64).contains(&value)
+    {
+        Ok(value as usize)
+    } else {
+        Err(Error::invalid(
+            &format!("{perturbation}.severity"),
+            value,
+            "a severity level 0, 1, 2, 3, 4 or 5",
+        ))
+    }
 }

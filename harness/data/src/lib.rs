@@ -27,6 +27,7 @@ pub mod nifti_io;
 pub mod npy;
 pub mod phantom;
 pub mod raster;
+pub mod stacks;
 
 pub use classes::{ClassFolderDataset, ClassPhantom, HashSplit, ImageCsvDataset, in_test_split};
 pub use ct_phantom::CtPhantom;
@@ -39,6 +40,7 @@ pub use nifti_io::{
 };
 pub use phantom::CardiacPhantom;
 pub use raster::{load_image, load_label_map, luma_bt601};
+pub use stacks::{SliceStacks, class_of};
 
 use sensibench_core::{Result, Sample};
 

@@ -89,6 +89,7 @@ impl Resolution {
                 identity: Some(1.0),
             },
             build: |p| Ok(Box::new(Resolution::from_params(p)?)),
+            severity: None,
         }
     }
 }
@@ -150,6 +151,7 @@ impl GaussianBlur {
                 identity: Some(0.0),
             },
             build: |p| Ok(Box::new(GaussianBlur::from_params(p)?)),
+            severity: None,
         }
     }
 }

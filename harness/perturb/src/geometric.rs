@@ -106,6 +106,7 @@ impl Rotate {
                 identity: Some(0.0),
             },
             build: |p| Ok(Box::new(Rotate::from_params(p)?)),
+            severity: None,
         }
     }
 }
@@ -166,6 +167,7 @@ impl Zoom {
                 identity: Some(1.0),
             },
             build: |p| Ok(Box::new(Zoom::from_params(p)?)),
+            severity: None,
         }
     }
 }
@@ -231,6 +233,7 @@ impl Crop {
                 identity: Some(1.0),
             },
             build: |p| Ok(Box::new(Crop::from_params(p)?)),
+            severity: None,
         }
     }
 }
@@ -327,6 +330,7 @@ impl Translate {
                 identity: Some(0.0),
             },
             build: |p| Ok(Box::new(Translate::from_params(p)?)),
+            severity: None,
         }
     }
 }
@@ -438,6 +442,7 @@ impl Dihedral {
                 identity: Some(0.0),
             },
             build: |p| Ok(Box::new(Dihedral::from_params(p)?)),
+            severity: None,
         }
     }
 }
@@ -491,6 +496,7 @@ impl Flip {
                 identity: Some(0.0),
             },
             build: |p| Ok(Box::new(Flip::from_params(p)?)),
+            severity: None,
         }
     }
 }

@@ -46,6 +46,7 @@ impl Brightness {
                 identity: Some(0.0),
             },
             build: |p| Ok(Box::new(Brightness::from_params(p)?)),
+            severity: None,
         }
     }
 }
@@ -92,6 +93,7 @@ impl Contrast {
                 identity: Some(1.0),
             },
             build: |p| Ok(Box::new(Contrast::from_params(p)?)),
+            severity: None,
         }
     }
 }
@@ -142,6 +144,7 @@ impl Gamma {
                 identity: Some(1.0),
             },
             build: |p| Ok(Box::new(Gamma::from_params(p)?)),
+            severity: None,
         }
     }
 }

@@ -30,6 +30,18 @@
 //! | `marker_remove` | dilate (px) | none | `method`, `label` |
 //! | `marker_swap` | 0 or 1 | 0 | `to`, `pad`, `intensity`, `method`, `label` |
 //! | `minmax_clip` | 0 or 1 | 0 | `method`, `label` |
+//! | `spike` | intensity r (× spectrum max) | 0 | `count`, `position_y`, `position_x`, `position_z` |
+//! | `ghosting` | intensity (lines × (1 − intensity)) | 0 | `count`, `axis`, `restore` |
+//! | `motion` | degrees (max per movement) | 0 | `translation`, `movements` |
+//! | `bias_field` | coefficient bound c | 0 | `order` |
+//! | `rician_noise` | σ (fraction of range) | 0 | `absolute` |
+//! | `anisotropy` | down-sampling factor | 1 | `axis` |
+//! | `elastic` | max displacement (mm) | 0 | `control_points`, `locked_borders` |
+//!
+//! The MR acquisition artefacts (module [`mr`]; TorchIO 1.2's definitions,
+//! differences documented on each type) also take a severity scale:
+//! `severity: [1, 2, 3, 4, 5]` in a suite sets every parameter of the
+//! artefact from the level (`sensibench list` prints the tables).
 //!
 //! The marker perturbations (module [`marker`]) are 2D only and use the mask
 //! as a region map (label `label` = the side marker's box); their inpainting
@@ -46,6 +58,7 @@ pub mod inpaint;
 pub mod intensity;
 mod interp;
 pub mod marker;
+pub mod mr;
 pub mod noise;
 pub mod options;
 pub mod resample;
@@ -60,6 +73,8 @@ pub use marker::{
     Corner, Glyph, MarkerInject, MarkerRemove, MarkerSpec, MarkerSwap, MinmaxClip, Placement,
     Region, glyph_mask, inject_marker, mark_region, region_of,
 };
+pub use mr::kspace::{Axis3, RigidMove, ghosting, motion, spike};
+pub use mr::spatial::{ControlGrid, anisotropy, bias_field, elastic, rician};
 pub use noise::GaussianNoise;
 pub use options::{Fill, PlaneAxis};
 
@@ -71,7 +86,8 @@ pub fn register_all(reg: &mut Registry<PerturbationEntry>) -> Result<()> {
         .chain(intensity::entries())
         .chain(noise::entries())
         .chain(filter::entries())
-        .chain(marker::entries());
+        .chain(marker::entries())
+        .chain(mr::entries());
     for entry in entries {
         reg.register(entry.name, entry)?;
     }

@@ -611,6 +611,7 @@ impl MarkerInject {
                 identity: Some(0.0),
             },
             build: |p| Ok(Box::new(MarkerInject::from_params(p)?)),
+            severity: None,
         }
     }
 }
@@ -678,6 +679,7 @@ impl MarkerRemove {
                 identity: None,
             },
             build: |p| Ok(Box::new(MarkerRemove::from_params(p)?)),
+            severity: None,
         }
     }
 }
@@ -754,6 +756,7 @@ impl MarkerSwap {
                 identity: Some(0.0),
             },
             build: |p| Ok(Box::new(MarkerSwap::from_params(p)?)),
+            severity: None,
         }
     }
 }
@@ -836,6 +839,7 @@ impl MinmaxClip {
                 identity: Some(0.0),
             },
             build: |p| Ok(Box::new(MinmaxClip::from_params(p)?)),
+            severity: None,
         }
     }
 }

@@ -39,6 +39,7 @@ impl GaussianNoise {
                 identity: Some(0.0),
             },
             build: |p| Ok(Box::new(GaussianNoise::from_params(p)?)),
+            severity: None,
         }
     }
 }

@@ -67,22 +67,47 @@ fn registry_lists_every_perturbation_once() {
     assert_eq!(
         names,
         [
+            "anisotropy",
+            "bias_field",
             "brightness",
             "contrast",
             "crop",
             "dihedral",
+            "elastic",
             "flip",
             "gamma",
             "gaussian_blur",
             "gaussian_noise",
+            "ghosting",
             "marker_inject",
             "marker_remove",
             "marker_swap",
             "minmax_clip",
+            "motion",
             "resolution",
+            "rician_noise",
             "rotate",
+            "spike",
             "translate",
             "zoom"
+        ]
+    );
+    // the MR artefacts, and only they, have a severity scale
+    let with_scale: Vec<&str> = reg
+        .iter()
+        .filter(|(_, e)| e.severity.is_some())
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(
+        with_scale,
+        [
+            "anisotropy",
+            "bias_field",
+            "elastic",
+            "ghosting",
+            "motion",
+            "rician_noise",
+            "spike"
         ]
     );
     let mut again = registry();
@@ -92,7 +117,7 @@ fn registry_lists_every_perturbation_once() {
     ));
     let mut empty = Registry::new("perturbation");
     register_all(&mut empty).unwrap();
-    assert_eq!(empty.names().count(), 16);
+    assert_eq!(empty.names().count(), 23);
 }
 
 #[test]
@@ -117,6 +142,19 @@ fn identity_values_change_nothing() {
                 .apply(&image, None, identity, &mut SeededRng::new(3))
                 .unwrap();
             assert!(none.is_none(), "{name} invented a mask");
+            // severity level 0 is the identity too
+            if let Some(sev) = &entry.severity {
+                let p = (sev.build)(&Params::default()).unwrap();
+                let (out, out_mask) = p
+                    .apply(&image, Some(&mask), 0.0, &mut SeededRng::new(3))
+                    .unwrap();
+                assert_eq!(out, image, "{name} at severity 0 changed the image");
+                assert_eq!(out_mask.as_ref(), Some(&mask), "{name} severity 0 mask");
+                assert!(
+                    p.apply(&image, None, 6.0, &mut SeededRng::new(3)).is_err(),
+                    "{name} accepted severity 6"
+                );
+            }
         }
     }
 }

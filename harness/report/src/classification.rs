@@ -33,6 +33,8 @@ pub(crate) struct ClassificationView<'a> {
     localisation: Option<LocalisationView<'a>>,
     /// Whether the saliency section has anything to show.
     saliency: bool,
+    /// The label study.
+    labels: Option<crate::labels::LabelsView>,
 }
 
 #[derive(Serialize)]
@@ -561,6 +563,7 @@ pub(crate) fn build<'a>(
     numbering: &mut Numbering,
     swatch: &dyn Fn(&str) -> String,
 ) -> ClassificationView<'a> {
+    let labels = c.labels.as_ref().map(|l| crate::labels::view(l, numbering));
     let mut next_table = || {
         numbering.table += 1;
         numbering.table - 1
@@ -695,6 +698,7 @@ pub(crate) fn build<'a>(
         galleries,
         class_maps,
         localisation,
+        labels,
     }
 }
 

@@ -35,6 +35,7 @@ use serde::{Deserialize, Serialize};
 
 mod classification;
 mod efficiency;
+pub mod labels;
 mod overlay;
 pub mod svg;
 mod view;
@@ -112,6 +113,9 @@ pub struct ClassificationReport {
     pub class_maps: Vec<ClassMap>,
     /// Mean localisation of saliency on the region, per model, method and condition.
     pub localisation: Vec<LocalisationRow>,
+    /// The label study (ranking vs one-at-a-time labels), when the suite has one.
+    #[serde(default)]
+    pub labels: Option<labels::LabelStudyResult>,
 }
 
 /// The shortcut table: one row per model.

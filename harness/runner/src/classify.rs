@@ -164,6 +164,27 @@ pub(crate) fn run(
     let run_dir = choose_run_dir(plan, opts)?;
     std::fs::create_dir_all(run_dir.join("predictions")).map_err(io_err(&run_dir))?;
     let run_id = run_id_of(&run_dir);
+    // A label study trains its classifiers first; they are then evaluated
+    // like any other model, on every dataset but the annotated one.
+    let with_study;
+    let plan = match &plan.labels {
+        Some(lp) => {
+            let prepared = crate::labels::prepare(
+                plan,
+                lp,
+                &run_dir,
+                opts.resume,
+                plan.statistics.bootstrap,
+                plan.statistics.level,
+            )?;
+            let mut p = plan.clone();
+            p.models.extend(prepared.models);
+            p.datasets.retain(|d| d.name != lp.dataset);
+            with_study = p;
+            &with_study
+        }
+        None => plan,
+    };
     let perturbations = bind_perturbations(plan, registry)?;
     let k = plan.classes.len();
 

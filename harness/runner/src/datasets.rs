@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use sensibench_core::Sample;
 use sensibench_data::{
     CardiacPhantom, ClassFolderDataset, ClassPhantom, CtPhantom, Dataset, DicomFolderDataset,
-    HashSplit, ImageCsvDataset, ImageFolderDataset, NiftiSliceDataset,
+    HashSplit, ImageCsvDataset, ImageFolderDataset, NiftiSliceDataset, SliceStacks,
 };
 use sensibench_suite::plan::{DatasetPlan, DatasetSource, SliceAxis, SliceSelection, Split};
 
@@ -84,17 +84,29 @@ pub fn load_samples(plan: &DatasetPlan, seed: u64, classes: &[String]) -> Result
             folders,
             split,
             per_class,
-        } => {
-            let split = match split {
-                Split::All => HashSplit::All,
-                Split::Train => HashSplit::Train,
-                Split::Test => HashSplit::Test,
-            };
-            Box::new(ClassFolderDataset::open(path, folders, split, *per_class).map_err(err)?)
-        }
+        } => Box::new(
+            ClassFolderDataset::open(path, folders, hash_split(*split), *per_class).map_err(err)?,
+        ),
         DatasetSource::ImageCsv { csv, data_root } => {
             Box::new(ImageCsvDataset::open(csv, data_root, classes).map_err(err)?)
         }
+        DatasetSource::PhantomStacks {
+            subjects,
+            slices_per_subject,
+            size,
+            cuts,
+            split,
+        } => Box::new(
+            SliceStacks::new(
+                seed,
+                *subjects,
+                *slices_per_subject,
+                *size,
+                cuts,
+                hash_split(*split),
+            )
+            .map_err(err)?,
+        ),
         DatasetSource::PhantomClasses { per_class, size } => {
             Box::new(ClassPhantom::new(seed, classes.len(), *per_class, *size).map_err(err)?)
         }
@@ -104,6 +116,14 @@ pub fn load_samples(plan: &DatasetPlan, seed: u64, classes: &[String]) -> Result
         .into_par_iter()
         .map(|i| ds.get(i).map_err(err))
         .collect()
+}
+
+fn hash_split(split: Split) -> HashSplit {
+    match split {
+        Split::All => HashSplit::All,
+        Split::Train => HashSplit::Train,
+        Split::Test => HashSplit::Test,
+    }
 }
 
 /// One `(image, mask, slices)` per volume: the slice list resolved per

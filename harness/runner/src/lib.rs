@@ -13,6 +13,7 @@
 pub mod classify;
 mod datasets;
 pub mod efficiency;
+pub mod labels;
 mod manifest;
 pub mod pipeline;
 mod predict;

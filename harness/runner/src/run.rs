@@ -11,7 +11,7 @@ use sensibench_core::{
 };
 use sensibench_metrics::{SegMetric, score_class};
 use sensibench_results::{ResultRow, Status, part_exists, write_part};
-use sensibench_suite::plan::{BackendPlan, ModelPlan, Plan, ReferenceMode, Task};
+use sensibench_suite::plan::{BackendPlan, ModelPlan, Plan, ReferenceMode, Scale, Task};
 
 use crate::manifest::{DatasetInfo, Manifest, ModelInfo, PerturbationInfo};
 use crate::predict::{Item, ModelTiming, Predictor};
@@ -183,14 +183,32 @@ pub(crate) fn bind_perturbations(
     }];
     for p in &plan.perturbations {
         let entry = registry.get(&p.kind)?;
-        let op = (entry.build)(&p.params)?;
+        let (op, parameter, unit, identity) = match (p.scale, &entry.severity) {
+            (Scale::Severity, Some(sev)) => {
+                ((sev.build)(&p.params)?, "severity", "level", Some(0.0))
+            }
+            (Scale::Severity, None) => {
+                return Err(Error::invalid(
+                    &format!("{}.severity", p.label),
+                    "severity levels",
+                    "a perturbation with a severity scale",
+                )
+                .into());
+            }
+            (Scale::Parameter, _) => (
+                (entry.build)(&p.params)?,
+                entry.parameter.name,
+                entry.parameter.unit,
+                entry.parameter.identity,
+            ),
+        };
         out.push(BoundPerturbation {
             info: PerturbationInfo {
                 label: p.label.clone(),
                 kind: p.kind.clone(),
-                parameter: entry.parameter.name.to_string(),
-                unit: entry.parameter.unit.to_string(),
-                identity: entry.parameter.identity,
+                parameter: parameter.to_string(),
+                unit: unit.to_string(),
+                identity,
                 points: p.points.clone(),
             },
             op: Some(op),

@@ -45,6 +45,118 @@ pub struct Plan {
     pub shortcut: Option<ShortcutPlan>,
     /// Saliency maps of classifiers and their mass on the region.
     pub saliency: Option<SaliencyPlan>,
+    /// The label study (`labels:`): simulated or recorded annotations,
+    /// their aggregation, agreement, and classifiers trained on each source.
+    pub labels: Option<LabelStudyPlan>,
+}
+
+/// The label study of a classification suite: images annotated by ranking
+/// batches and one at a time, the rankings aggregated (Bradley–Terry) and
+/// cut into the classes, agreement with the truth and between observers,
+/// and one classifier fine-tuned per label source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabelStudyPlan {
+    /// The annotated (training) dataset: a `phantom_stacks` dataset.
+    pub dataset: String,
+    /// The evaluation dataset (truth labels): a `phantom_stacks` dataset.
+    pub test: String,
+    /// How the aggregated ranking axis is cut into the classes.
+    pub cut: CutPlan,
+    /// L2 regularisation of the Bradley–Terry fit (choix's `alpha`).
+    pub alpha: f64,
+    /// The ranking annotators.
+    pub ranking: RankingPlan,
+    /// The one-image-at-a-time annotators.
+    pub single: SinglePlan,
+    /// The classifiers trained on each label source.
+    pub training: LabelTrainingPlan,
+}
+
+/// How an ordinal score axis is cut into the classes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CutPlan {
+    /// Class sizes as fractions of the images (sum 1), in axis order.
+    Fractions(Vec<f64>),
+    /// Cut points on the score axis.
+    Points(Vec<f64>),
+}
+
+/// Annotators who order batches of images from most basal to most apical.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RankingPlan {
+    /// Annotator names; the first also repeats the whole task once
+    /// (intra-observer agreement).
+    pub annotators: Vec<String>,
+    /// Images per batch (>= 2).
+    pub batch_size: usize,
+    /// Times each image is seen per annotator (>= 1).
+    pub views_per_image: usize,
+    /// SD of the perceived position (0..1 axis) per view.
+    pub noise: f64,
+    /// Seconds to rank one batch.
+    pub seconds_per_batch: f64,
+    /// Recorded sessions to use instead of simulating (CSV).
+    pub sessions: Option<PathBuf>,
+}
+
+/// Annotators who label one image at a time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SinglePlan {
+    /// Annotator names; the first also repeats its labels once.
+    pub annotators: Vec<String>,
+    /// Probability that a label is moved to an adjacent class.
+    pub error_rate: f64,
+    /// Seconds to label one image.
+    pub seconds_per_label: f64,
+    /// Recorded labels to use instead of simulating (CSV).
+    pub labels: Option<PathBuf>,
+}
+
+/// A label source a classifier is trained on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LabelSource {
+    /// The true classes (the upper bound).
+    Truth,
+    /// Ranking sessions aggregated by Bradley–Terry and cut.
+    Ranking,
+    /// One-at-a-time labels (majority vote) under the same annotation time.
+    Single,
+}
+
+impl LabelSource {
+    /// Name in suites and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            LabelSource::Truth => "truth",
+            LabelSource::Ranking => "ranking",
+            LabelSource::Single => "single",
+        }
+    }
+}
+
+/// Fine-tuning one classifier per label source through the TorchScript path.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabelTrainingPlan {
+    /// The starting TorchScript module (absolute path).
+    pub model: PathBuf,
+    /// Label sources, one classifier each.
+    pub sources: Vec<LabelSource>,
+    /// How images become the module's input.
+    pub preprocess: Preprocess,
+    /// Optimiser steps.
+    pub steps: usize,
+    /// Images per step.
+    pub batch_size: usize,
+    /// The optimiser.
+    pub optimizer: OptimizerPlan,
+    /// Learning rate.
+    pub learning_rate: f64,
+    /// Weight decay.
+    pub weight_decay: f64,
+    /// On-the-fly augmentation.
+    pub augment: AugmentPlan,
+    /// libtorch threads (0 = default).
+    pub threads: usize,
 }
 
 /// How classification metrics get their confidence intervals.
@@ -301,6 +413,20 @@ pub enum DatasetSource {
         /// The data root the CSV's image paths are relative to.
         data_root: PathBuf,
     },
+    /// Short-axis stacks of the cardiac phantom, each slice labelled by its
+    /// known position along the long axis (the slice-position study).
+    PhantomStacks {
+        /// Subjects (>= 1).
+        subjects: usize,
+        /// Slices per subject from base to apex (>= 2).
+        slices_per_subject: usize,
+        /// Image side in pixels.
+        size: usize,
+        /// Increasing positions in (0, 1) cutting the axis into the classes.
+        cuts: Vec<f64>,
+        /// Which subjects (hash rule on the subject id).
+        split: Split,
+    },
     /// Deterministic synthetic images of each class (classification fallback).
     PhantomClasses {
         /// Images per class, >= 1.
@@ -456,8 +582,23 @@ pub struct PerturbationPlan {
     pub label: String,
     /// The fixed options, accepted by the registry entry's `build`.
     pub params: Params,
-    /// The grid points, expanded from lists / linspace / logspace, in order.
+    /// The grid points, expanded from lists / linspace / logspace, in order
+    /// (severity levels when `scale` is [`Scale::Severity`]).
     pub points: Vec<f64>,
+    /// What the points are: values of the perturbation's parameter, or levels
+    /// of its severity scale.
+    pub scale: Scale,
+}
+
+/// What the grid points of a perturbation sweep.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Scale {
+    /// Values of the perturbation's own parameter (`points:`).
+    #[default]
+    Parameter,
+    /// Levels 0..=5 of its severity scale (`severity:`), each fixing every
+    /// parameter of the artefact.
+    Severity,
 }
 
 /// Options of the HTML report.

@@ -54,6 +54,86 @@ pub(crate) struct RawSuite {
     pub shortcut: Option<Spanned<RawShortcut>>,
     #[serde(default)]
     pub saliency: Option<Spanned<RawSaliency>>,
+    #[serde(default)]
+    pub labels: Option<Spanned<RawLabels>>,
+}
+
+/// `labels:` the label study.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLabels {
+    pub dataset: Spanned<String>,
+    pub test: Spanned<String>,
+    pub cut: Spanned<RawCut>,
+    #[serde(default)]
+    pub alpha: Option<Spanned<f64>>,
+    pub ranking: Spanned<RawRanking>,
+    pub single: Spanned<RawSingle>,
+    pub training: Spanned<RawLabelTraining>,
+}
+
+/// `cut:` `{fractions: [..]}` or `{points: [..]}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCut {
+    #[serde(default)]
+    pub fractions: Option<Spanned<Vec<Spanned<f64>>>>,
+    #[serde(default)]
+    pub points: Option<Spanned<Vec<Spanned<f64>>>>,
+}
+
+/// `ranking:` of the label study.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRanking {
+    pub annotators: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub batch_size: Option<Spanned<usize>>,
+    #[serde(default)]
+    pub views_per_image: Option<Spanned<usize>>,
+    #[serde(default)]
+    pub noise: Option<Spanned<f64>>,
+    pub seconds_per_batch: Spanned<f64>,
+    #[serde(default)]
+    pub sessions: Option<Spanned<String>>,
+}
+
+/// `single:` of the label study.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSingle {
+    pub annotators: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub error_rate: Option<Spanned<f64>>,
+    pub seconds_per_label: Spanned<f64>,
+    #[serde(default)]
+    pub labels: Option<Spanned<String>>,
+}
+
+/// `training:` of the label study.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLabelTraining {
+    pub model: Spanned<String>,
+    pub sources: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub input: Option<Spanned<RawInput>>,
+    #[serde(default)]
+    pub normalize: Option<Spanned<RawNormalize>>,
+    #[serde(default)]
+    pub steps: Option<Spanned<usize>>,
+    #[serde(default)]
+    pub batch_size: Option<Spanned<usize>>,
+    #[serde(default)]
+    pub optimizer: Option<Spanned<RawOptimizer>>,
+    #[serde(default)]
+    pub learning_rate: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub weight_decay: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub augment: Option<Spanned<RawAugment>>,
+    #[serde(default)]
+    pub threads: Option<Spanned<usize>>,
 }
 
 /// `statistics:` of a classification suite.
@@ -153,6 +233,7 @@ pub(crate) enum SourceKind {
     ClassFolders,
     ImageCsv,
     PhantomClasses,
+    PhantomStacks,
 }
 
 impl SourceKind {
@@ -166,6 +247,7 @@ impl SourceKind {
             SourceKind::ClassFolders => "class_folders",
             SourceKind::ImageCsv => "image_csv",
             SourceKind::PhantomClasses => "phantom_classes",
+            SourceKind::PhantomStacks => "phantom_stacks",
         }
     }
 }
@@ -226,6 +308,9 @@ pub(crate) struct RawDataset {
     // image_csv
     #[serde(default)]
     pub csv: Option<Spanned<String>>,
+    /// `phantom_stacks`: positions in (0, 1) cutting the long axis into the classes.
+    #[serde(default)]
+    pub cuts: Option<Spanned<Vec<Spanned<f64>>>>,
     // classification datasets
     #[serde(default)]
     pub markers: Option<Spanned<RawMarkers>>,
@@ -428,7 +513,11 @@ pub(crate) struct RawPerturbation {
     pub label: Option<Spanned<String>>,
     #[serde(default)]
     pub options: Option<Spanned<RawOptions>>,
-    pub points: Spanned<RawPoints>,
+    #[serde(default)]
+    pub points: Option<Spanned<RawPoints>>,
+    /// Severity levels (0..=5) instead of parameter values.
+    #[serde(default)]
+    pub severity: Option<Spanned<Vec<Spanned<f64>>>>,
 }
 
 /// `options:` of a perturbation, in file order, each key and value with its

@@ -4,17 +4,18 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use sensibench_core::{Error as CoreError, Params, did_you_mean};
+use sensibench_core::{Error as CoreError, Params, did_you_mean, severity_level};
 use serde_saphyr::Spanned;
 
 use crate::Catalog;
 
 mod classification;
 mod efficiency;
+mod labels;
 use crate::plan::SliceSelection;
 use crate::plan::{
     BackendPlan, DatasetPlan, DatasetSource, Fit, ModelPlan, Normalize, PerturbationPlan, Plan,
-    Postprocess, Preprocess, ReferenceMode, ReportOptions, SkippedDataset, Split, Task,
+    Postprocess, Preprocess, ReferenceMode, ReportOptions, Scale, SkippedDataset, Split, Task,
 };
 use crate::points::{MAX_POINTS, PointsSpec, expand_points};
 use crate::raw::{
@@ -126,8 +127,11 @@ pub(crate) fn validate(raw: RawSuite, ctx: &Context) -> Result<Plan, Vec<(Pos, S
         ("task", raw.task.is_some()),
         ("classes", raw.classes.is_some()),
         ("datasets", raw.datasets.is_some()),
-        // a data-efficiency study alone needs no models or perturbations
-        ("models", raw.models.is_some() || raw.efficiency.is_some()),
+        // a data-efficiency or label study trains its own models
+        (
+            "models",
+            raw.models.is_some() || raw.efficiency.is_some() || raw.labels.is_some(),
+        ),
         (
             "perturbations",
             raw.perturbations.is_some() || raw.efficiency.is_some(),
@@ -382,6 +386,11 @@ pub(crate) fn validate(raw: RawSuite, ctx: &Context) -> Result<Plan, Vec<(Pos, S
         .saliency
         .as_ref()
         .map(|s| classification::saliency(&mut ck, s, &datasets, &names, &perturbations));
+    only_classification(&mut ck, "labels", raw.labels.as_ref().map(pos));
+    let labels = raw
+        .labels
+        .as_ref()
+        .and_then(|l| labels::labels(&mut ck, l, &datasets, n_classes));
 
     // Every missing required key has been reported above, so the `else`
     // branch always carries errors.
@@ -412,6 +421,7 @@ pub(crate) fn validate(raw: RawSuite, ctx: &Context) -> Result<Plan, Vec<(Pos, S
         statistics,
         shortcut,
         saliency,
+        labels,
     })
 }
 
@@ -456,11 +466,16 @@ fn dataset(
     let kind = d.source.value;
 
     // Which keys apply to which source.
-    let present: [(&str, Option<Pos>, &[SourceKind]); 16] = {
+    let present: [(&str, Option<Pos>, &[SourceKind]); 17] = {
         use SourceKind::*;
         [
             ("folders", d.folders.as_ref().map(pos), &[ClassFolders]),
-            ("split", d.split.as_ref().map(pos), &[ClassFolders]),
+            (
+                "split",
+                d.split.as_ref().map(pos),
+                &[ClassFolders, PhantomStacks],
+            ),
+            ("cuts", d.cuts.as_ref().map(pos), &[PhantomStacks]),
             (
                 "per_class",
                 d.per_class.as_ref().map(pos),
@@ -475,17 +490,17 @@ fn dataset(
             (
                 "subjects",
                 d.subjects.as_ref().map(pos),
-                &[PhantomCardiac, PhantomCt],
+                &[PhantomCardiac, PhantomCt, PhantomStacks],
             ),
             (
                 "slices_per_subject",
                 d.slices_per_subject.as_ref().map(pos),
-                &[PhantomCardiac, PhantomCt],
+                &[PhantomCardiac, PhantomCt, PhantomStacks],
             ),
             (
                 "size",
                 d.size.as_ref().map(pos),
-                &[PhantomCardiac, PhantomCt, PhantomClasses],
+                &[PhantomCardiac, PhantomCt, PhantomClasses, PhantomStacks],
             ),
             (
                 "observers",
@@ -559,7 +574,10 @@ fn dataset(
 
     let classification_source = matches!(
         kind,
-        SourceKind::ClassFolders | SourceKind::ImageCsv | SourceKind::PhantomClasses
+        SourceKind::ClassFolders
+            | SourceKind::ImageCsv
+            | SourceKind::PhantomClasses
+            | SourceKind::PhantomStacks
     );
     match (task, classification_source) {
         (Task::Segmentation, true) => ck.error(
@@ -572,7 +590,7 @@ fn dataset(
         (Task::Classification, false) => ck.error(
             source_at,
             format!(
-                "a classification suite reads `class_folders`, `image_csv` or `phantom_classes`, not `{}`",
+                "a classification suite reads `class_folders`, `image_csv`, `phantom_classes` or `phantom_stacks`, not `{}`",
                 kind.as_str()
             ),
         ),
@@ -668,6 +686,73 @@ fn dataset(
             DatasetSource::ImageCsv {
                 csv: csv.unwrap_or_default(),
                 data_root: root.clone(),
+            }
+        }
+        SourceKind::PhantomStacks => {
+            require(ck, "subjects", d.subjects.is_some());
+            require(ck, "slices_per_subject", d.slices_per_subject.is_some());
+            require(ck, "size", d.size.is_some());
+            require(ck, "cuts", d.cuts.is_some());
+            if let Some(v) = &d.subjects
+                && v.value < 2
+            {
+                ck.error(pos(v), "`subjects` must be at least 2");
+            }
+            if let Some(v) = &d.slices_per_subject
+                && v.value < 2
+            {
+                ck.error(
+                    pos(v),
+                    "`slices_per_subject` must be at least 2 (base to apex)",
+                );
+            }
+            if let Some(s) = &d.size
+                && !PHANTOM_SIZE.contains(&s.value)
+            {
+                ck.error(
+                    pos(s),
+                    format!(
+                        "phantom `size` must be between {} and {} pixels, got {}",
+                        PHANTOM_SIZE.start(),
+                        PHANTOM_SIZE.end(),
+                        s.value
+                    ),
+                );
+            }
+            let cuts: Vec<f64> = d
+                .cuts
+                .as_ref()
+                .map(|c| c.value.iter().map(|x| x.value).collect())
+                .unwrap_or_default();
+            if let Some(c) = &d.cuts {
+                let ok = cuts.iter().all(|x| x.is_finite() && *x > 0.0 && *x < 1.0)
+                    && cuts.windows(2).all(|w| w[0] < w[1]);
+                if !ok {
+                    ck.error(
+                        pos(c),
+                        "`cuts` must be increasing positions in (0, 1) (0 = base, 1 = apex)",
+                    );
+                } else if cuts.len() + 1 != n_classes {
+                    ck.error(
+                        pos(c),
+                        format!(
+                            "`cuts` has {} points, giving {} classes; the suite has {n_classes} classes",
+                            cuts.len(),
+                            cuts.len() + 1
+                        ),
+                    );
+                }
+            }
+            DatasetSource::PhantomStacks {
+                subjects: d.subjects.as_ref().map_or(2, |n| n.value),
+                slices_per_subject: d.slices_per_subject.as_ref().map_or(2, |n| n.value),
+                size: d.size.as_ref().map_or(64, |n| n.value),
+                cuts,
+                split: match d.split.as_ref().map(|s| s.value) {
+                    None | Some(RawSplit::All) => Split::All,
+                    Some(RawSplit::Train) => Split::Train,
+                    Some(RawSplit::Test) => Split::Test,
+                },
             }
         }
         SourceKind::PhantomClasses => {
@@ -1350,8 +1435,30 @@ fn perturbation(ck: &mut Checker, p: &RawPerturbation) -> Option<PerturbationPla
             params.0.insert(k.value.clone(), v.value.clone());
         }
     }
-    if let Some(entry) = entry
-        && let Err(e) = (entry.build)(&params)
+    let scale = if p.severity.is_some() {
+        Scale::Severity
+    } else {
+        Scale::Parameter
+    };
+    let build = match (entry, scale) {
+        (Some(entry), Scale::Severity) => match &entry.severity {
+            Some(sev) => Some(sev.build),
+            None => {
+                ck.error(
+                    p.severity.as_ref().map_or(pos(&p.name), pos),
+                    format!(
+                        "perturbation `{}` has no severity scale; sweep its parameter `{}` with `points:`",
+                        p.name.value, entry.parameter.name
+                    ),
+                );
+                None
+            }
+        },
+        (Some(entry), Scale::Parameter) => Some(entry.build),
+        (None, _) => None,
+    };
+    if let Some(build) = build
+        && let Err(e) = build(&params)
     {
         // Point at the option the error is about when we can tell which.
         let key_of = |key: &str| {
@@ -1375,7 +1482,30 @@ fn perturbation(ck: &mut Checker, p: &RawPerturbation) -> Option<PerturbationPla
         ck.error(at, message);
     }
 
-    let points = points(ck, &p.points);
+    let points = match (&p.points, &p.severity) {
+        (Some(pts), None) => points(ck, pts),
+        (None, Some(levels)) => severity_levels(ck, &p.name.value, levels),
+        (Some(pts), Some(_)) => {
+            ck.error(
+                pos(pts),
+                format!(
+                    "perturbation `{}` has both `points:` and `severity:`; give one of them",
+                    p.name.value
+                ),
+            );
+            None
+        }
+        (None, None) => {
+            ck.error(
+                pos(&p.name),
+                format!(
+                    "perturbation `{}` needs `points:` (values of its parameter) or `severity:` (levels 1..5)",
+                    p.name.value
+                ),
+            );
+            None
+        }
+    };
     if ck.errors.len() > errors_before {
         return None;
     }
@@ -1387,7 +1517,36 @@ fn perturbation(ck: &mut Checker, p: &RawPerturbation) -> Option<PerturbationPla
             .map_or_else(|| p.name.value.clone(), |l| l.value.clone()),
         params,
         points: points?,
+        scale,
     })
+}
+
+/// `severity: [1, 2, 3]`: integer levels 0..=5, each once.
+fn severity_levels(
+    ck: &mut Checker,
+    perturbation: &str,
+    levels: &Spanned<Vec<Spanned<f64>>>,
+) -> Option<Vec<f64>> {
+    if levels.value.is_empty() {
+        ck.error(pos(levels), "`severity` needs at least one level (1..5)");
+        return None;
+    }
+    let mut out = Vec::with_capacity(levels.value.len());
+    let mut ok = true;
+    for v in &levels.value {
+        match severity_level(perturbation, v.value) {
+            Ok(_) if out.contains(&v.value) => {
+                ck.error(pos(v), format!("severity level {} is repeated", v.value));
+                ok = false;
+            }
+            Ok(_) => out.push(v.value),
+            Err(e) => {
+                ck.error(pos(v), e.to_string());
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(out)
 }
 
 fn points(ck: &mut Checker, points: &Spanned<RawPoints>) -> Option<Vec<f64>> {

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 
 use sensibench_core::{
     Error, Image, LabelMap, ParameterInfo, Params, Perturbation, PerturbationEntry, Registry,
-    Result as CoreResult, SeededRng,
+    Result as CoreResult, SeededRng, SeverityScale,
 };
 use sensibench_suite::{
     BackendPlan, Catalog, DEFAULT_OBTAIN, DatasetSource, Fit, Normalize, Plan, PointsSpec,
-    Postprocess, ReferenceMode, SuiteError, expand_points, load_suite,
+    Postprocess, ReferenceMode, Scale, SuiteError, expand_points, load_suite,
 };
 
 // ---------------------------------------------------------------- catalog
@@ -53,6 +53,16 @@ fn build_noise(p: &Params) -> CoreResult<Box<dyn Perturbation>> {
     Ok(Box::new(Identity))
 }
 
+const MR_KINDS: [&str; 7] = [
+    "spike",
+    "ghosting",
+    "motion",
+    "bias_field",
+    "rician_noise",
+    "anisotropy",
+    "elastic",
+];
+
 const KINDS: [&str; 12] = [
     "marker_inject",
     "marker_remove",
@@ -70,7 +80,7 @@ const KINDS: [&str; 12] = [
 
 fn registry() -> Registry<PerturbationEntry> {
     let mut r = Registry::new("perturbation");
-    for name in KINDS {
+    for name in KINDS.into_iter().chain(MR_KINDS) {
         let build = match name {
             "translate" => build_translate,
             "gaussian_noise" => build_noise,
@@ -88,6 +98,10 @@ fn registry() -> Registry<PerturbationEntry> {
                     identity: None,
                 },
                 build,
+                severity: MR_KINDS.contains(&name).then_some(SeverityScale {
+                    levels: ["1", "2", "3", "4", "5"],
+                    build: build_plain,
+                }),
             },
         )
         .expect("unique test names");
@@ -248,13 +262,22 @@ fn cardiac_suite_parses_without_optional_data() {
 
     // Perturbations: kinds, labels, points.
     let kinds: Vec<&str> = plan.perturbations.iter().map(|p| p.kind.as_str()).collect();
-    assert_eq!(kinds, KINDS[2..]);
+    let expected: Vec<&str> = KINDS[2..].iter().chain(&MR_KINDS).copied().collect();
+    assert_eq!(kinds, expected);
     let labels: Vec<&str> = plan
         .perturbations
         .iter()
         .map(|p| p.label.as_str())
         .collect();
-    assert_eq!(labels, KINDS[2..]);
+    assert_eq!(labels, expected);
+    // the MR artefacts sweep their severity scale, 0 (unchanged) to 5
+    for p in &plan.perturbations {
+        let mr = MR_KINDS.contains(&p.kind.as_str());
+        assert_eq!(p.scale == Scale::Severity, mr, "{}", p.kind);
+        if mr {
+            assert_eq!(p.points, [0.0, 1.0, 2.0, 3.0, 4.0, 5.0], "{}", p.kind);
+        }
+    }
     let pts = |k: &str| {
         plan.perturbations
             .iter()
@@ -446,6 +469,60 @@ fn mini_suite_is_valid() {
     assert_eq!(plan.perturbations[0].points, [-10.0, 0.0, 10.0]);
     assert_eq!(plan.perturbations[1].label, "shift-y");
     assert_eq!(plan.perturbations[1].points, [0.0, 1.0, 2.0]);
+}
+
+#[test]
+fn severity_levels_sweep_a_severity_scale() {
+    let t = Tree::new();
+    let text = mini_with(
+        "metrics: [dice, hd95]",
+        "  - name: spike\n    severity: [1, 3, 5]\nmetrics: [dice, hd95]",
+    );
+    let plan = t.load(&text).unwrap_or_else(|e| panic!("{e}"));
+    let spike = &plan.perturbations[2];
+    assert_eq!(spike.points, [1.0, 3.0, 5.0]);
+    assert_eq!(spike.scale, Scale::Severity);
+    assert_eq!(plan.perturbations[0].scale, Scale::Parameter);
+}
+
+#[test]
+fn severity_errors_name_the_level_and_the_perturbation() {
+    let t = Tree::new();
+    let with = |item: &str| {
+        mini_with(
+            "metrics: [dice, hd95]",
+            &format!("{item}metrics: [dice, hd95]"),
+        )
+    };
+    // Line 30 is the new item's second line; `2.5` is at column 19.
+    let (line, col, msg) = one_error(&t, &with("  - name: spike\n    severity: [1, 2.5]\n"));
+    assert_eq!((line, col), (30, 19), "{msg}");
+    assert!(
+        msg.contains("spike.severity") && msg.contains("0, 1, 2, 3, 4 or 5"),
+        "{msg}"
+    );
+    let (line, _, msg) = one_error(
+        &t,
+        &with("  - name: rotate\n    label: rot-sev\n    severity: [1, 2]\n"),
+    );
+    assert_eq!(line, 31);
+    assert!(
+        msg.contains("`rotate` has no severity scale") && msg.contains("parameter `value`"),
+        "{msg}"
+    );
+    let (_, _, msg) = one_error(&t, &with("  - name: spike\n    severity: [1, 1]\n"));
+    assert!(msg.contains("severity level 1 is repeated"), "{msg}");
+    let (_, _, msg) = one_error(
+        &t,
+        &with("  - name: spike\n    points: [1]\n    severity: [1]\n"),
+    );
+    assert!(msg.contains("both `points:` and `severity:`"), "{msg}");
+    let (line, _, msg) = one_error(&t, &with("  - name: spike\n"));
+    assert_eq!(line, 29);
+    assert!(
+        msg.contains("needs `points:`") && msg.contains("`severity:`"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -1087,12 +1164,19 @@ fn missing_and_duplicate_keys() {
             (1, 1, "missing key `task`".to_string()),
         ]
     );
-    // A missing nested key is reported where its mapping starts.
+    // A perturbation without its grid is reported at its name.
     let e = one_error(
         &t,
         &mini_with("    points: { linspace: [-10, 10, 3] }\n", ""),
     );
-    assert_eq!(e, (23, 5, "missing key `points`".into()));
+    assert_eq!(
+        e,
+        (
+            23,
+            11,
+            "perturbation `rotate` needs `points:` (values of its parameter) or `severity:` (levels 1..5)".into()
+        )
+    );
     // `size` twice in `    input: { size: [32, 32], fit: pad, size: [1, 2] }`.
     let e = one_error(&t, &mini_with("fit: pad }", "fit: pad, size: [1, 2] }"));
     assert_eq!(e, (17, 40, "duplicate key `size`".into()));

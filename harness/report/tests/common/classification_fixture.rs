@@ -318,6 +318,7 @@ pub fn classification_report() -> ReportData {
             galleries: vec![gallery],
             class_maps,
             localisation,
+            labels: None,
         }),
         ..Default::default()
     }

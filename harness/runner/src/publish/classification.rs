@@ -514,6 +514,7 @@ pub(crate) fn report_data(run_dir: &Path, m: &Manifest) -> Result<ReportData> {
             galleries: saved.galleries,
             class_maps: saved.class_maps,
             localisation,
+            labels: crate::labels::read_study(run_dir),
         }),
     })
 }

@@ -1,0 +1,599 @@
+//! The label study of a classification suite (`labels:`): annotators rank
+//! batches of slices or label them one at a time (simulated, or read from
+//! recorded CSVs), the rankings are aggregated by Bradley–Terry and cut into
+//! the classes, every label set is compared with the truth and between
+//! observers, and one classifier per label source is fine-tuned through the
+//! TorchScript path. The trained classifiers then run as ordinary models of
+//! the classification run (leaderboard, tests, perturbations).
+//!
+//! Files under `<run>/labels/`:
+//! - `rankings.csv` (`annotator,batch,order`), `single.csv`
+//!   (`annotator,image,label`): the annotations used (re-read through the
+//!   same readers as recorded files);
+//! - `study.json` ([`LabelStudyResult`]): agreement, the ordinal axis, the
+//!   effort, the training;
+//! - `models/<source>.pt`: the fine-tuned classifiers.
+//!
+//! **Conventions.** Annotator names ending in `/repeat` are the first
+//! annotator's repeated pass (intra-observer agreement); they never enter a
+//! consensus. The consensus ranking is the Bradley–Terry fit over every
+//! first-pass session; the consensus one-at-a-time label is the majority
+//! vote of as many labels per image as fit in the ranking's time
+//! ([`Effort::single_labels_per_image`]).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use sensibench_core::{Sample, derive_seed};
+use sensibench_data::{Dataset, HashSplit, SliceStacks};
+use sensibench_labels::{
+    Cut, Effort, KappaCi, LabelSet, RankingAnnotatorModel, RankingSession, SingleAnnotatorModel,
+    SingleLabel, agreement_table, bradley_terry_ids, consensus, cut, kappa_with_ci, read_rankings,
+    read_single_labels, simulate_rankings, simulate_single, write_rankings, write_single_labels,
+};
+use sensibench_metrics::KappaWeights;
+use sensibench_suite::plan::{
+    CutPlan, DatasetSource, LabelSource, LabelStudyPlan, ModelPlan, Plan, Split,
+};
+
+use sensibench_report::labels::{
+    AxisPoint, CiOut, EffortOut, KappaTriple, LabelStudyResult, ObserverAgreement, TrainingOut,
+    TruthAgreement,
+};
+
+use crate::{Result, RunError, io_err};
+
+fn ci_out(k: KappaCi) -> CiOut {
+    CiOut {
+        value: k.kappa,
+        lo: k.lo,
+        hi: k.hi,
+    }
+}
+
+/// Suffix of a repeated pass's annotator name.
+pub const REPEAT: &str = "/repeat";
+
+/// The study's output folder.
+pub fn labels_dir(run_dir: &Path) -> PathBuf {
+    run_dir.join("labels")
+}
+
+/// Reads `<run>/labels/study.json`, if the run has one.
+pub fn read_study(run_dir: &Path) -> Option<LabelStudyResult> {
+    let text = std::fs::read_to_string(labels_dir(run_dir).join("study.json")).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+fn stacks_of(plan: &Plan, name: &str) -> Result<SliceStacks> {
+    let d = plan
+        .datasets
+        .iter()
+        .find(|d| d.name == name)
+        .ok_or_else(|| RunError::Other(format!("label study: no dataset `{name}`")))?;
+    match &d.source {
+        DatasetSource::PhantomStacks {
+            subjects,
+            slices_per_subject,
+            size,
+            cuts,
+            split,
+        } => SliceStacks::new(
+            plan.seed,
+            *subjects,
+            *slices_per_subject,
+            *size,
+            cuts,
+            match split {
+                Split::All => HashSplit::All,
+                Split::Train => HashSplit::Train,
+                Split::Test => HashSplit::Test,
+            },
+        )
+        .map_err(|e| RunError::Dataset {
+            dataset: name.to_string(),
+            source: e,
+        }),
+        _ => Err(RunError::Other(format!(
+            "label study: dataset `{name}` is not `phantom_stacks`"
+        ))),
+    }
+}
+
+fn core_err(what: &str) -> impl FnOnce(sensibench_core::Error) -> RunError + '_ {
+    move |e| RunError::Other(format!("label study: {what}: {e}"))
+}
+
+fn triple(
+    a: &[u32],
+    b: &[u32],
+    k: usize,
+    resamples: usize,
+    level: f64,
+    seed: u64,
+) -> Result<KappaTriple> {
+    let one = |w: KappaWeights, tag: &str| -> Result<CiOut> {
+        kappa_with_ci(a, b, k, w, resamples, level, derive_seed(seed, &[tag]))
+            .map(ci_out)
+            .map_err(core_err("kappa"))
+    };
+    Ok(KappaTriple {
+        unweighted: one(KappaWeights::Unweighted, "unweighted")?,
+        linear: one(KappaWeights::Linear, "linear")?,
+        quadratic: one(KappaWeights::Quadratic, "quadratic")?,
+    })
+}
+
+/// Labels of `ids` from a ranking: Bradley–Terry over `sessions`, then the cut.
+fn ranking_labels(
+    ids: &[String],
+    sessions: &[RankingSession],
+    lp: &LabelStudyPlan,
+    k: usize,
+) -> Result<(Vec<f64>, Vec<u32>, Vec<f64>)> {
+    let fit = bradley_terry_ids(ids, sessions, lp.alpha).map_err(core_err("Bradley–Terry"))?;
+    if let Some(i) = fit.comparisons.iter().position(|&c| c == 0) {
+        return Err(RunError::Other(format!(
+            "label study: image `{}` was never ranked; every annotated image needs a ranking",
+            ids[i]
+        )));
+    }
+    let how = match &lp.cut {
+        CutPlan::Fractions(f) => Cut::Fractions(f.clone()),
+        CutPlan::Points(p) => Cut::Points(p.clone()),
+    };
+    let (labels, points) = cut(&fit.scores, &how).map_err(core_err("cut"))?;
+    debug_assert!(labels.iter().all(|&l| (l as usize) < k));
+    Ok((fit.scores, labels, points))
+}
+
+fn accuracy(a: &[u32], b: &[u32]) -> f64 {
+    a.iter().zip(b).filter(|(x, y)| x == y).count() as f64 / a.len().max(1) as f64
+}
+
+/// What the classification run needs from the study.
+pub(crate) struct Prepared {
+    /// The classifiers to evaluate, one per label source.
+    pub models: Vec<ModelPlan>,
+}
+
+/// Runs the annotation part of the study and trains the classifiers; with
+/// `resume` and a finished study in `run_dir`, reuses it.
+pub(crate) fn prepare(
+    plan: &Plan,
+    lp: &LabelStudyPlan,
+    run_dir: &Path,
+    resume: bool,
+    bootstrap: usize,
+    level: f64,
+) -> Result<Prepared> {
+    let dir = labels_dir(run_dir);
+    std::fs::create_dir_all(dir.join("models")).map_err(io_err(&dir))?;
+    let model_plan = |source: LabelSource| ModelPlan {
+        name: model_name(source),
+        backend: sensibench_suite::plan::BackendPlan::TorchScript {
+            path: dir.join("models").join(format!("{}.pt", source.name())),
+            threads: lp.training.threads,
+        },
+        preprocess: lp.training.preprocess.clone(),
+        postprocess: sensibench_suite::plan::Postprocess::Softmax,
+        batch_size: 32,
+    };
+    let models: Vec<ModelPlan> = lp.training.sources.iter().map(|&s| model_plan(s)).collect();
+    if resume
+        && read_study(run_dir).is_some()
+        && models.iter().all(|m| match &m.backend {
+            sensibench_suite::plan::BackendPlan::TorchScript { path, .. } => path.is_file(),
+            _ => false,
+        })
+    {
+        return Ok(Prepared { models });
+    }
+
+    let k = plan.classes.len();
+    let stacks = stacks_of(plan, &lp.dataset)?;
+    let n = stacks.len();
+    let ids: Vec<String> = (0..n).map(|i| stacks.sample_id(i)).collect();
+    let positions: Vec<f64> = (0..n).map(|i| stacks.position(i)).collect();
+    let truth: Vec<u32> = (0..n).map(|i| stacks.class(i)).collect();
+
+    // --- rankings
+    let rk = &lp.ranking;
+    let rmodel = RankingAnnotatorModel {
+        noise: rk.noise,
+        batch_size: rk.batch_size,
+        views_per_image: rk.views_per_image,
+    };
+    let rankings_csv = dir.join("rankings.csv");
+    let sessions: Vec<RankingSession> = match &rk.sessions {
+        Some(path) => read_rankings(path).map_err(core_err("rankings"))?,
+        None => {
+            let mut all = Vec::new();
+            let passes = rk
+                .annotators
+                .iter()
+                .cloned()
+                .chain(std::iter::once(format!("{}{REPEAT}", rk.annotators[0])));
+            for a in passes {
+                all.extend(
+                    simulate_rankings(&ids, &positions, &rmodel, &a, plan.seed)
+                        .map_err(core_err("simulated rankings"))?,
+                );
+            }
+            write_rankings(&rankings_csv, &all).map_err(core_err("rankings"))?;
+            read_rankings(&rankings_csv).map_err(core_err("rankings"))?
+        }
+    };
+    let mut by_annotator: BTreeMap<&str, Vec<RankingSession>> = BTreeMap::new();
+    for s in &sessions {
+        by_annotator
+            .entry(s.annotator.as_str())
+            .or_default()
+            .push(s.clone());
+    }
+    let first_pass: Vec<RankingSession> = sessions
+        .iter()
+        .filter(|s| !s.annotator.ends_with(REPEAT))
+        .cloned()
+        .collect();
+    let (scores, rank_labels, cut_points) = ranking_labels(&ids, &first_pass, lp, k)?;
+    let batches = first_pass.len();
+
+    // --- one image at a time, in the same time
+    let sg = &lp.single;
+    let effort = Effort {
+        seconds_per_batch: rk.seconds_per_batch,
+        seconds_per_label: sg.seconds_per_label,
+    };
+    let per_image = effort
+        .single_labels_per_image(batches, n)
+        .map_err(core_err("effort"))?;
+    let smodel = SingleAnnotatorModel {
+        error_rate: sg.error_rate,
+    };
+    let single_csv = dir.join("single.csv");
+    let singles: Vec<SingleLabel> = match &sg.labels {
+        Some(path) => read_single_labels(path, Some(&plan.classes)).map_err(core_err("labels"))?,
+        None => {
+            let mut all = Vec::new();
+            let a_n = sg.annotators.len();
+            let mut passes: Vec<String> = (0..per_image.max(a_n))
+                .map(|j| {
+                    let a = &sg.annotators[j % a_n];
+                    if j < a_n {
+                        a.clone()
+                    } else {
+                        format!("{a}/pass{}", j / a_n + 1)
+                    }
+                })
+                .collect();
+            passes.push(format!("{}{REPEAT}", sg.annotators[0]));
+            for a in &passes {
+                all.extend(
+                    simulate_single(
+                        &ids,
+                        &truth,
+                        &positions,
+                        stacks.cuts(),
+                        &smodel,
+                        a,
+                        plan.seed,
+                    )
+                    .map_err(core_err("simulated labels"))?,
+                );
+            }
+            write_single_labels(&single_csv, &all, Some(&plan.classes))
+                .map_err(core_err("labels"))?;
+            read_single_labels(&single_csv, Some(&plan.classes)).map_err(core_err("labels"))?
+        }
+    };
+    // The consensus uses the first `per_image` passes (equal effort).
+    let mut pass_order: Vec<String> = Vec::new();
+    for s in &singles {
+        if !s.annotator.ends_with(REPEAT) && !pass_order.contains(&s.annotator) {
+            pass_order.push(s.annotator.clone());
+        }
+    }
+    let used: Vec<&String> = pass_order.iter().take(per_image).collect();
+    let pool: Vec<SingleLabel> = singles
+        .iter()
+        .filter(|s| used.contains(&&s.annotator))
+        .cloned()
+        .collect();
+    let votes = consensus(&pool, k).map_err(core_err("consensus"))?;
+    let single_labels: Vec<u32> = ids
+        .iter()
+        .map(|id| {
+            votes.get(id).copied().ok_or_else(|| {
+                RunError::Other(format!(
+                    "label study: image `{id}` has no one-at-a-time label"
+                ))
+            })
+        })
+        .collect::<Result<_>>()?;
+
+    // --- per-pass label sets
+    let mut pass_sets: Vec<(String, String, String, Vec<u32>)> = Vec::new(); // (method, name, annotator, labels)
+    for (a, ss) in &by_annotator {
+        let (_, labels, _) = ranking_labels(&ids, ss, lp, k)?;
+        let who = a.trim_end_matches(REPEAT).to_string();
+        pass_sets.push(("ranking".into(), a.to_string(), who, labels));
+    }
+    let mut single_by: BTreeMap<&str, BTreeMap<&str, u32>> = BTreeMap::new();
+    for s in &singles {
+        single_by
+            .entry(s.annotator.as_str())
+            .or_default()
+            .insert(s.image.as_str(), s.label);
+    }
+    for (a, m) in &single_by {
+        if a.contains("/pass") {
+            continue;
+        }
+        let labels: Option<Vec<u32>> = ids.iter().map(|id| m.get(id.as_str()).copied()).collect();
+        if let Some(labels) = labels {
+            let who = a.trim_end_matches(REPEAT).to_string();
+            pass_sets.push(("single".into(), a.to_string(), who, labels));
+        }
+    }
+
+    // --- agreement with the truth
+    let seed = derive_seed(plan.seed, &["label-study"]);
+    let mut truth_rows = vec![
+        TruthAgreement {
+            label_set: "ranking consensus (Bradley–Terry)".into(),
+            method: "ranking".into(),
+            consensus: true,
+            accuracy: accuracy(&rank_labels, &truth),
+            kappa: triple(
+                &rank_labels,
+                &truth,
+                k,
+                bootstrap,
+                level,
+                derive_seed(seed, &["ranking"]),
+            )?,
+        },
+        TruthAgreement {
+            label_set: format!("one at a time (majority of {per_image})"),
+            method: "single".into(),
+            consensus: true,
+            accuracy: accuracy(&single_labels, &truth),
+            kappa: triple(
+                &single_labels,
+                &truth,
+                k,
+                bootstrap,
+                level,
+                derive_seed(seed, &["single"]),
+            )?,
+        },
+    ];
+    for (method, name, _, labels) in &pass_sets {
+        truth_rows.push(TruthAgreement {
+            label_set: name.clone(),
+            method: method.clone(),
+            consensus: false,
+            accuracy: accuracy(labels, &truth),
+            kappa: triple(
+                labels,
+                &truth,
+                k,
+                bootstrap,
+                level,
+                derive_seed(seed, &[name]),
+            )?,
+        });
+    }
+
+    // --- observers
+    let mut observers = Vec::new();
+    for method in ["ranking", "single"] {
+        let sets: Vec<LabelSet<'_>> = pass_sets
+            .iter()
+            .filter(|p| p.0 == method)
+            .map(|p| LabelSet {
+                name: &p.1,
+                annotator: &p.2,
+                labels: &p.3,
+            })
+            .collect();
+        if sets.len() < 2 {
+            continue;
+        }
+        let rows = agreement_table(&sets, k, bootstrap, level, derive_seed(seed, &[method]))
+            .map_err(core_err("agreement"))?;
+        for chunk in rows.chunks(3) {
+            let [u, l, q] = chunk else { continue };
+            observers.push(ObserverAgreement {
+                method: method.into(),
+                kind: format!("{:?}", u.kind).to_lowercase(),
+                a: u.a.clone(),
+                b: u.b.clone(),
+                kappa: KappaTriple {
+                    unweighted: ci_out(u.ci),
+                    linear: ci_out(l.ci),
+                    quadratic: ci_out(q.ci),
+                },
+            });
+        }
+    }
+
+    let axis: Vec<AxisPoint> = (0..n)
+        .map(|i| AxisPoint {
+            id: ids[i].clone(),
+            score: scores[i],
+            position: positions[i],
+            truth: truth[i],
+            label: rank_labels[i],
+        })
+        .collect();
+    let hours = |s: f64| s / 3600.0;
+    let effort_out = EffortOut {
+        images: n,
+        batches,
+        ranking_hours: hours(batches as f64 * rk.seconds_per_batch),
+        single_labels_per_image: per_image,
+        single_hours: hours((per_image * n) as f64 * sg.seconds_per_label),
+    };
+    let described = vec![
+        match &rk.sessions {
+            Some(p) => format!("rankings recorded in {}", p.display()),
+            None => format!(
+                "ranking annotators {}: batches of {}, each image seen {} times per pass, perceived position = true position + N(0, {}²) per view; {} s per batch",
+                rk.annotators.join(", "),
+                rk.batch_size,
+                rk.views_per_image,
+                rk.noise,
+                rk.seconds_per_batch
+            ),
+        },
+        match &sg.labels {
+            Some(p) => format!("one-at-a-time labels recorded in {}", p.display()),
+            None => format!(
+                "one-at-a-time annotators {}: each label moved to the adjacent class nearer the true position with probability {}; {} s per label",
+                sg.annotators.join(", "),
+                sg.error_rate,
+                sg.seconds_per_label
+            ),
+        },
+    ];
+
+    let training = train_all(
+        plan,
+        lp,
+        &stacks,
+        &truth,
+        &rank_labels,
+        &single_labels,
+        &dir,
+    )?;
+
+    let result = LabelStudyResult {
+        classes: plan.classes.clone(),
+        truth: truth_rows,
+        observers,
+        axis,
+        cut_points,
+        alpha: lp.alpha,
+        effort: effort_out,
+        models: described,
+        training,
+    };
+    let path = dir.join("study.json");
+    let text = serde_json::to_string_pretty(&result)
+        .map_err(|e| RunError::Other(format!("label study: {e}")))?;
+    std::fs::write(&path, text).map_err(io_err(&path))?;
+    Ok(Prepared { models })
+}
+
+/// The run's name of the classifier trained on `source`.
+pub fn model_name(source: LabelSource) -> String {
+    format!("cnn-{}-labels", source.name())
+}
+
+#[cfg(not(feature = "torch"))]
+fn train_all(
+    _: &Plan,
+    _: &LabelStudyPlan,
+    _: &SliceStacks,
+    _: &[u32],
+    _: &[u32],
+    _: &[u32],
+    _: &Path,
+) -> Result<Vec<TrainingOut>> {
+    Err(RunError::Other(format!(
+        "the suite has a `labels:` study that fine-tunes classifiers, but {}",
+        crate::run::NO_TORCH.trim_start_matches("this sensibench ")
+    )))
+}
+
+#[cfg(feature = "torch")]
+fn train_all(
+    plan: &Plan,
+    lp: &LabelStudyPlan,
+    stacks: &SliceStacks,
+    truth: &[u32],
+    ranking: &[u32],
+    single: &[u32],
+    dir: &Path,
+) -> Result<Vec<TrainingOut>> {
+    use rayon::prelude::*;
+    use sensibench_backends_tch::{
+        Augment, ClassTrainingSet, FineTuneConfig, Loss, Optimizer, fine_tune_classifier,
+    };
+    use sensibench_suite::plan::OptimizerPlan;
+
+    let t = &lp.training;
+    let samples: Vec<Sample> = (0..stacks.len())
+        .into_par_iter()
+        .map(|i| stacks.get(i))
+        .collect::<sensibench_core::Result<_>>()
+        .map_err(core_err("images"))?;
+    let inputs: Vec<Vec<f32>> = samples
+        .iter()
+        .map(|s| crate::pipeline::prepare_input(&s.image, &t.preprocess))
+        .collect::<sensibench_core::Result<_>>()
+        .map_err(core_err("preprocessing"))?;
+    let [h, w] = t.preprocess.size.unwrap_or([
+        samples[0].image.grid().dims()[1],
+        samples[0].image.grid().dims()[2],
+    ]);
+    let mut out = Vec::new();
+    for &source in &t.sources {
+        let labels = match source {
+            LabelSource::Truth => truth,
+            LabelSource::Ranking => ranking,
+            LabelSource::Single => single,
+        };
+        let name = model_name(source);
+        let set = ClassTrainingSet::new(inputs.clone(), labels.to_vec(), [1, h, w])
+            .map_err(core_err("training set"))?;
+        let cfg = FineTuneConfig {
+            steps: t.steps,
+            batch_size: t.batch_size,
+            optimizer: match t.optimizer {
+                OptimizerPlan::Adam => Optimizer::Adam,
+                OptimizerPlan::AdamW => Optimizer::AdamW,
+                OptimizerPlan::Sgd { momentum } => Optimizer::Sgd { momentum },
+            },
+            learning_rate: t.learning_rate,
+            weight_decay: t.weight_decay,
+            loss: Loss::default(),
+            augment: Augment {
+                flip_x: t.augment.flip_x,
+                flip_y: t.augment.flip_y,
+                rot90: t.augment.rot90,
+                scale: t.augment.scale,
+                shift: t.augment.shift,
+            },
+            classes: plan.classes.len(),
+            seed: derive_seed(plan.seed, &["label-study", "train", source.name()]),
+            threads: t.threads,
+        };
+        eprintln!(
+            "label study: fine-tuning on {} labels ({} images, {} steps)",
+            source.name(),
+            labels.len(),
+            t.steps
+        );
+        let (model, report) = fine_tune_classifier(&name, &t.model, &set, &cfg)
+            .map_err(|e| RunError::Other(format!("label study: {e}")))?;
+        let path = dir.join("models").join(format!("{}.pt", source.name()));
+        model
+            .save(&path)
+            .map_err(|e| RunError::Other(format!("label study: {e}")))?;
+        let tenth = (report.losses.len() / 10).max(1);
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+        out.push(TrainingOut {
+            source: source.name().into(),
+            model: name,
+            label_accuracy: accuracy(labels, truth),
+            steps: t.steps,
+            loss_first: mean(&report.losses[..tenth.min(report.losses.len())]),
+            loss_last: mean(&report.losses[report.losses.len().saturating_sub(tenth)..]),
+            seconds: report.seconds,
+        });
+    }
+    Ok(out)
+}
