@@ -1747,3 +1747,100 @@ fn classification_errors_point_at_the_line() {
         "{e:#?}"
     );
 }
+
+const LABELS: &str = r#"name: slices
+seed: 3
+task: classification
+classes: [too basal, LV, too apical]
+datasets:
+  - { name: train, source: phantom_stacks, subjects: 20, slices_per_subject: 12, size: 48, cuts: [0.2, 0.8], split: train }
+  - { name: test, source: phantom_stacks, subjects: 20, slices_per_subject: 12, size: 48, cuts: [0.2, 0.8], split: test }
+labels:
+  dataset: train
+  test: test
+  cut: { fractions: [0.25, 0.5, 0.25] }
+  ranking: { annotators: [R1, R2], seconds_per_batch: 60 }
+  single: { annotators: [S1], error_rate: 0.2, seconds_per_label: 10 }
+  training:
+    model: ../models/net.pt
+    sources: [truth, ranking, single]
+    input: { size: [64, 64], fit: resize }
+    normalize: minmax
+perturbations:
+  - { name: spike, severity: [1, 5] }
+metrics: [accuracy, kappa]
+"#;
+
+fn labels_with(from: &str, to: &str) -> String {
+    assert!(LABELS.contains(from), "{from:?} not in LABELS");
+    LABELS.replacen(from, to, 1)
+}
+
+#[test]
+fn label_study_suite_parses_with_defaults() {
+    let t = Tree::new();
+    t.touch("models/net.pt");
+    let plan = t.load(LABELS).unwrap_or_else(|e| panic!("{e}"));
+    assert!(plan.models.is_empty());
+    let lp = plan.labels.expect("labels");
+    assert_eq!(
+        lp.cut,
+        sensibench_suite::plan::CutPlan::Fractions(vec![0.25, 0.5, 0.25])
+    );
+    assert_eq!(lp.alpha, 0.01);
+    assert_eq!((lp.ranking.batch_size, lp.ranking.views_per_image), (8, 3));
+    assert_eq!(lp.ranking.noise, 0.05);
+    assert_eq!(lp.training.steps, 200);
+    assert_eq!(lp.training.sources.len(), 3);
+    match &plan.datasets[0].source {
+        DatasetSource::PhantomStacks { cuts, split, .. } => {
+            assert_eq!(cuts, &[0.2, 0.8]);
+            assert_eq!(*split, sensibench_suite::plan::Split::Train);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn label_study_errors_point_at_the_key() {
+    let t = Tree::new();
+    t.touch("models/net.pt");
+    // fractions that do not sum to 1
+    let (line, col, msg) = one_error(&t, &labels_with("[0.25, 0.5, 0.25]", "[0.25, 0.5, 0.5]"));
+    assert_eq!((line, col), (11, 21), "{msg}");
+    assert!(msg.contains("summing to 1"), "{msg}");
+    // an unknown label source, with the known ones
+    let (line, col, msg) = one_error(
+        &t,
+        &labels_with("[truth, ranking, single]", "[truth, rank]"),
+    );
+    assert_eq!((line, col), (16, 22), "{msg}");
+    assert!(
+        msg.contains("unknown label source `rank`") && msg.contains("`ranking`"),
+        "{msg}"
+    );
+    // cuts that do not give the suite's classes
+    let e = errors(
+        &t,
+        &labels_with(
+            "cuts: [0.2, 0.8], split: train",
+            "cuts: [0.5], split: train",
+        ),
+    );
+    assert!(
+        e.iter()
+            .any(|(l, _, m)| *l == 6 && m.contains("giving 2 classes")),
+        "{e:?}"
+    );
+    // the test set must differ from the annotated set
+    let (line, _, msg) = one_error(&t, &labels_with("  test: test", "  test: train"));
+    assert_eq!(line, 10);
+    assert!(msg.contains("different dataset"), "{msg}");
+    // a missing starting model
+    let (line, _, msg) = one_error(&t, &labels_with("../models/net.pt", "../models/none.pt"));
+    assert_eq!(line, 15);
+    assert!(
+        msg.contains("TorchScript file `../models/none.pt` not found"),
+        "{msg}"
+    );
+}
