@@ -229,3 +229,71 @@ fn identical_runs_give_identical_values() {
         }
     }
 }
+
+/// MR artefacts swept by severity level in a segmentation run: level 0 is
+/// the unperturbed input, the strongest ghosting lowers the U-Net's Dice,
+/// and the elastic deformation moves the reference mask with the image (the
+/// null model, which returns the moved reference, stays perfect).
+#[test]
+fn mr_artefacts_by_severity() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let onnx = repo_root().join("plugins/models/cardiac/unet_plain.onnx");
+    let text = suite_text(&onnx, "").replace(
+        "  - name: rotate\n    points: [0, 90]\n  - name: gaussian_noise\n    points: [0, 0.2]\n",
+        "  - name: ghosting\n    severity: [0, 5]\n  - name: elastic\n    severity: [0, 3]\n",
+    );
+    assert!(text.contains("ghosting"), "suite text changed");
+    let suite = tmp.path().join("mr.yaml");
+    std::fs::write(&suite, text).expect("write suite");
+    let plan = load(&suite, tmp.path()).expect("suite is valid");
+    let registry = sensibench_perturb::registry();
+    let summary = run(&plan, &registry, &options(&tmp.path().join("out"))).expect("run");
+    assert_eq!(summary.failed_rows, 0);
+    let df = sensibench_results::read_rows(&summary.run_dir).expect("rows");
+    let model = column_str(&df, "model");
+    let pert = column_str(&df, "perturbation");
+    let param = column_str(&df, "parameter");
+    let metric = column_str(&df, "metric");
+    let class = column_str(&df, "class");
+    let sample = column_str(&df, "sample");
+    let point = column_f64(&df, "point");
+    let value = column_f64(&df, "value");
+    let mut dice = std::collections::BTreeMap::new();
+    for i in 0..df.height() {
+        if pert[i] == "ghosting" || pert[i] == "elastic" {
+            assert_eq!(param[i], "severity");
+        }
+        if metric[i] == "dice" {
+            let key = (
+                model[i].clone(),
+                pert[i].clone(),
+                point[i].map(|p| p as i64),
+            );
+            dice.entry(key).or_insert_with(Vec::new).push((
+                sample[i].clone(),
+                class[i].clone(),
+                value[i],
+            ));
+        }
+    }
+    let get =
+        |m: &str, p: &str, level: i64| dice[&(m.to_string(), p.to_string(), Some(level))].clone();
+    // level 0 is the identity: the same Dice, row for row, as the baseline
+    let base = get("unet", "none", 0);
+    assert_eq!(get("unet", "ghosting", 0), base);
+    assert_eq!(get("unet", "elastic", 0), base);
+    // the strongest ghosting costs the U-Net Dice on average
+    let mean = |v: &[(String, String, Option<f64>)]| {
+        let x: Vec<f64> = v.iter().filter_map(|r| r.2).collect();
+        x.iter().sum::<f64>() / x.len() as f64
+    };
+    assert!(
+        mean(&get("unet", "ghosting", 5)) < mean(&base) - 0.02,
+        "ghosting 5: {} vs {}",
+        mean(&get("unet", "ghosting", 5)),
+        mean(&base)
+    );
+    // the mask moved with the image
+    assert!(get("null", "elastic", 3).iter().all(|r| r.2 == Some(1.0)));
+}
