@@ -90,23 +90,7 @@ pub fn load_samples(plan: &DatasetPlan, seed: u64, classes: &[String]) -> Result
         DatasetSource::ImageCsv { csv, data_root } => {
             Box::new(ImageCsvDataset::open(csv, data_root, classes).map_err(err)?)
         }
-        DatasetSource::PhantomStacks {
-            subjects,
-            slices_per_subject,
-            size,
-            cuts,
-            split,
-        } => Box::new(
-            SliceStacks::new(
-                seed,
-                *subjects,
-                *slices_per_subject,
-                *size,
-                cuts,
-                hash_split(*split),
-            )
-            .map_err(err)?,
-        ),
+        DatasetSource::PhantomStacks { .. } => Box::new(slice_stacks(plan, seed)?),
         DatasetSource::PhantomClasses { per_class, size } => {
             Box::new(ClassPhantom::new(seed, classes.len(), *per_class, *size).map_err(err)?)
         }
@@ -116,6 +100,36 @@ pub fn load_samples(plan: &DatasetPlan, seed: u64, classes: &[String]) -> Result
         .into_par_iter()
         .map(|i| ds.get(i).map_err(err))
         .collect()
+}
+
+/// The slice stacks of a `phantom_stacks` dataset (an error for another
+/// source).
+pub(crate) fn slice_stacks(plan: &DatasetPlan, seed: u64) -> Result<SliceStacks> {
+    let DatasetSource::PhantomStacks {
+        subjects,
+        slices_per_subject,
+        size,
+        cuts,
+        split,
+    } = &plan.source
+    else {
+        return Err(RunError::Other(format!(
+            "dataset `{}` is not a `phantom_stacks` dataset",
+            plan.name
+        )));
+    };
+    SliceStacks::new(
+        seed,
+        *subjects,
+        *slices_per_subject,
+        *size,
+        cuts,
+        hash_split(*split),
+    )
+    .map_err(|source| RunError::Dataset {
+        dataset: plan.name.clone(),
+        source,
+    })
 }
 
 fn hash_split(split: Split) -> HashSplit {

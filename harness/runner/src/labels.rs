@@ -25,16 +25,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use sensibench_core::{Sample, derive_seed};
-use sensibench_data::{Dataset, HashSplit, SliceStacks};
+use sensibench_data::{Dataset, SliceStacks};
 use sensibench_labels::{
     Cut, Effort, KappaCi, LabelSet, RankingAnnotatorModel, RankingSession, SingleAnnotatorModel,
     SingleLabel, agreement_table, bradley_terry_ids, consensus, cut, kappa_with_ci, read_rankings,
     read_single_labels, simulate_rankings, simulate_single, write_rankings, write_single_labels,
 };
 use sensibench_metrics::KappaWeights;
-use sensibench_suite::plan::{
-    CutPlan, DatasetSource, LabelSource, LabelStudyPlan, ModelPlan, Plan, Split,
-};
+use sensibench_suite::plan::{CutPlan, LabelSource, LabelStudyPlan, ModelPlan, Plan};
 
 use sensibench_report::labels::{
     AxisPoint, CiOut, EffortOut, KappaTriple, LabelStudyResult, ObserverAgreement, TrainingOut,
@@ -71,33 +69,7 @@ fn stacks_of(plan: &Plan, name: &str) -> Result<SliceStacks> {
         .iter()
         .find(|d| d.name == name)
         .ok_or_else(|| RunError::Other(format!("label study: no dataset `{name}`")))?;
-    match &d.source {
-        DatasetSource::PhantomStacks {
-            subjects,
-            slices_per_subject,
-            size,
-            cuts,
-            split,
-        } => SliceStacks::new(
-            plan.seed,
-            *subjects,
-            *slices_per_subject,
-            *size,
-            cuts,
-            match split {
-                Split::All => HashSplit::All,
-                Split::Train => HashSplit::Train,
-                Split::Test => HashSplit::Test,
-            },
-        )
-        .map_err(|e| RunError::Dataset {
-            dataset: name.to_string(),
-            source: e,
-        }),
-        _ => Err(RunError::Other(format!(
-            "label study: dataset `{name}` is not `phantom_stacks`"
-        ))),
-    }
+    crate::datasets::slice_stacks(d, plan.seed)
 }
 
 fn core_err(what: &str) -> impl FnOnce(sensibench_core::Error) -> RunError + '_ {

@@ -425,6 +425,54 @@ pub(crate) fn validate(raw: RawSuite, ctx: &Context) -> Result<Plan, Vec<(Pos, S
     })
 }
 
+/// Checks a phantom's `size` against [`PHANTOM_SIZE`].
+fn phantom_size(ck: &mut Checker, size: Option<&Spanned<usize>>) {
+    if let Some(s) = size
+        && !PHANTOM_SIZE.contains(&s.value)
+    {
+        ck.error(
+            pos(s),
+            format!(
+                "phantom `size` must be between {} and {} pixels, got {}",
+                PHANTOM_SIZE.start(),
+                PHANTOM_SIZE.end(),
+                s.value
+            ),
+        );
+    }
+}
+
+/// A dataset's `split:` (all when absent).
+fn split_of(d: &RawDataset) -> Split {
+    match d.split.as_ref().map(|s| s.value) {
+        None | Some(RawSplit::All) => Split::All,
+        Some(RawSplit::Train) => Split::Train,
+        Some(RawSplit::Test) => Split::Test,
+    }
+}
+
+/// An optional count: at least `min` (an error at its position otherwise),
+/// `default` when absent.
+fn at_least(
+    ck: &mut Checker,
+    key: &str,
+    v: Option<&Spanned<usize>>,
+    min: usize,
+    default: usize,
+) -> usize {
+    match v {
+        Some(v) if v.value < min => {
+            ck.error(
+                pos(v),
+                format!("`{key}` must be at least {min}, got {}", v.value),
+            );
+            default
+        }
+        Some(v) => v.value,
+        None => default,
+    }
+}
+
 /// `a`, `b`, `c` (for messages).
 fn backticked<'n>(names: impl IntoIterator<Item = &'n str>) -> String {
     names
@@ -658,11 +706,7 @@ fn dataset(
             DatasetSource::ClassFolders {
                 path: path.unwrap_or_default(),
                 folders,
-                split: match d.split.as_ref().map(|s| s.value) {
-                    None | Some(RawSplit::All) => Split::All,
-                    Some(RawSplit::Train) => Split::Train,
-                    Some(RawSplit::Test) => Split::Test,
-                },
+                split: split_of(d),
                 per_class: d.per_class.as_ref().map(|n| n.value),
             }
         }
@@ -706,19 +750,7 @@ fn dataset(
                     "`slices_per_subject` must be at least 2 (base to apex)",
                 );
             }
-            if let Some(s) = &d.size
-                && !PHANTOM_SIZE.contains(&s.value)
-            {
-                ck.error(
-                    pos(s),
-                    format!(
-                        "phantom `size` must be between {} and {} pixels, got {}",
-                        PHANTOM_SIZE.start(),
-                        PHANTOM_SIZE.end(),
-                        s.value
-                    ),
-                );
-            }
+            phantom_size(ck, d.size.as_ref());
             let cuts: Vec<f64> = d
                 .cuts
                 .as_ref()
@@ -748,11 +780,7 @@ fn dataset(
                 slices_per_subject: d.slices_per_subject.as_ref().map_or(2, |n| n.value),
                 size: d.size.as_ref().map_or(64, |n| n.value),
                 cuts,
-                split: match d.split.as_ref().map(|s| s.value) {
-                    None | Some(RawSplit::All) => Split::All,
-                    Some(RawSplit::Train) => Split::Train,
-                    Some(RawSplit::Test) => Split::Test,
-                },
+                split: split_of(d),
             }
         }
         SourceKind::PhantomClasses => {
@@ -763,19 +791,7 @@ fn dataset(
             {
                 ck.error(pos(n), "`per_class` must be at least 1");
             }
-            if let Some(s) = &d.size
-                && !PHANTOM_SIZE.contains(&s.value)
-            {
-                ck.error(
-                    pos(s),
-                    format!(
-                        "phantom `size` must be between {} and {} pixels, got {}",
-                        PHANTOM_SIZE.start(),
-                        PHANTOM_SIZE.end(),
-                        s.value
-                    ),
-                );
-            }
+            phantom_size(ck, d.size.as_ref());
             DatasetSource::PhantomClasses {
                 per_class: d.per_class.as_ref().map_or(1, |n| n.value),
                 size: d.size.as_ref().map_or(64, |n| n.value),
@@ -795,19 +811,7 @@ fn dataset(
                     ck.error(pos(v), format!("`{key}` must be at least 1"));
                 }
             }
-            if let Some(s) = &d.size
-                && !PHANTOM_SIZE.contains(&s.value)
-            {
-                ck.error(
-                    pos(s),
-                    format!(
-                        "phantom `size` must be between {} and {} pixels, got {}",
-                        PHANTOM_SIZE.start(),
-                        PHANTOM_SIZE.end(),
-                        s.value
-                    ),
-                );
-            }
+            phantom_size(ck, d.size.as_ref());
             let subjects = d.subjects.as_ref().map_or(0, |v| v.value);
             let slices_per_subject = d.slices_per_subject.as_ref().map_or(0, |v| v.value);
             let size = d.size.as_ref().map_or(0, |v| v.value);

@@ -2,7 +2,7 @@
 
 use serde_saphyr::Spanned;
 
-use super::{Checker, backticked, pos, preprocess};
+use super::{Checker, at_least, backticked, pos, preprocess};
 use crate::plan::{
     AugmentPlan, DatasetPlan, DatasetSource, DeclaredBand, EfficiencyPlan, HumanPlan,
     OptimizerPlan, ReferenceMode, Schedule, SkippedDataset, SourcePlan, TrainSize,
@@ -161,30 +161,16 @@ pub(super) fn efficiency(
         );
     }
 
-    let at_least =
-        |ck: &mut Checker, key: &str, v: &Option<Spanned<usize>>, min: usize, default: usize| {
-            match v {
-                Some(v) if v.value < min => {
-                    ck.error(
-                        pos(v),
-                        format!("`{key}` must be at least {min}, got {}", v.value),
-                    );
-                    default
-                }
-                Some(v) => v.value,
-                None => default,
-            }
-        };
-    let folds = at_least(ck, "folds", &r.folds, 2, DEFAULT_FOLDS);
-    let repeats = at_least(ck, "repeats", &r.repeats, 1, 1);
-    let batch_size = at_least(ck, "batch_size", &r.batch_size, 1, DEFAULT_BATCH);
+    let folds = at_least(ck, "folds", r.folds.as_ref(), 2, DEFAULT_FOLDS);
+    let repeats = at_least(ck, "repeats", r.repeats.as_ref(), 1, 1);
+    let batch_size = at_least(ck, "batch_size", r.batch_size.as_ref(), 1, DEFAULT_BATCH);
     let schedule = match (&r.steps, &r.epochs) {
         (Some(_), Some(e)) => {
             ck.error(pos(e), "give `steps` or `epochs`, not both");
             Schedule::Steps(DEFAULT_STEPS)
         }
-        (_, Some(_)) => Schedule::Epochs(at_least(ck, "epochs", &r.epochs, 1, 1)),
-        _ => Schedule::Steps(at_least(ck, "steps", &r.steps, 1, DEFAULT_STEPS)),
+        (_, Some(_)) => Schedule::Epochs(at_least(ck, "epochs", r.epochs.as_ref(), 1, 1)),
+        _ => Schedule::Steps(at_least(ck, "steps", r.steps.as_ref(), 1, DEFAULT_STEPS)),
     };
 
     let positive = |ck: &mut Checker,

@@ -2,7 +2,7 @@
 
 use serde_saphyr::Spanned;
 
-use super::{Checker, backticked, pos, preprocess};
+use super::{Checker, at_least, backticked, pos, preprocess};
 use crate::plan::{
     AugmentPlan, CutPlan, DatasetPlan, DatasetSource, LabelSource, LabelStudyPlan,
     LabelTrainingPlan, OptimizerPlan, RankingPlan, SinglePlan,
@@ -25,26 +25,6 @@ fn positive(ck: &mut Checker, key: &str, v: &Spanned<f64>, zero_ok: bool) -> f64
         );
     }
     v.value
-}
-
-fn at_least(
-    ck: &mut Checker,
-    key: &str,
-    v: Option<&Spanned<usize>>,
-    min: usize,
-    default: usize,
-) -> usize {
-    match v {
-        Some(v) if v.value < min => {
-            ck.error(
-                pos(v),
-                format!("`{key}` must be at least {min}, got {}", v.value),
-            );
-            default
-        }
-        Some(v) => v.value,
-        None => default,
-    }
 }
 
 fn annotators(ck: &mut Checker, list: &Spanned<Vec<Spanned<String>>>) -> Vec<String> {
