@@ -10,7 +10,7 @@ use sensibench_core::{
 };
 
 use crate::interp::{LineOperator, apply_along_axis};
-use crate::options::{finite, invalid, unchanged};
+use crate::options::{finite, invalid, magnitude, unchanged};
 
 /// The `(z, y, x)` axes a filter acts on for an image of dimensionality `ndim`.
 fn image_axes(ndim: usize, in_plane_only: bool) -> &'static [usize] {
@@ -164,18 +164,10 @@ impl Perturbation for GaussianBlur {
         value: f64,
         _rng: &mut SeededRng,
     ) -> Result<(Image, Option<LabelMap>)> {
-        let sigma = finite(Self::NAME, "sigma", value)?;
-        if sigma < 0.0 {
-            return Err(invalid(
-                Self::NAME,
-                "sigma",
-                sigma,
-                "a standard deviation >= 0 mm",
-            ));
-        }
-        if sigma == 0.0 {
+        let Some(sigma) = magnitude(Self::NAME, "sigma", value, "a standard deviation >= 0 mm")?
+        else {
             return Ok(unchanged(image, mask));
-        }
+        };
         let spacing = image.grid().spacing();
         let axes = image_axes(image.grid().ndim(), false);
         let (data, _) = separable(image.data(), image.grid().dims(), axes, |axis, n| {

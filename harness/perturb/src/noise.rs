@@ -4,7 +4,7 @@ use sensibench_core::{
     Image, LabelMap, ParameterInfo, Params, Perturbation, PerturbationEntry, Result, SeededRng,
 };
 
-use crate::options::{finite, invalid, unchanged};
+use crate::options::{magnitude, unchanged};
 
 /// Additive white Gaussian noise: `x' = x + σ·s·n`, with `n ~ N(0, 1)` drawn
 /// from the passed [`SeededRng`] ([`SeededRng::normal`]) once per voxel in
@@ -52,18 +52,10 @@ impl Perturbation for GaussianNoise {
         value: f64,
         rng: &mut SeededRng,
     ) -> Result<(Image, Option<LabelMap>)> {
-        let sigma = finite(Self::NAME, "sigma", value)?;
-        if sigma < 0.0 {
-            return Err(invalid(
-                Self::NAME,
-                "sigma",
-                sigma,
-                "a standard deviation >= 0",
-            ));
-        }
-        if sigma == 0.0 {
+        let Some(sigma) = magnitude(Self::NAME, "sigma", value, "a standard deviation >= 0")?
+        else {
             return Ok(unchanged(image, mask));
-        }
+        };
         let scale = if self.absolute {
             sigma
         } else {

@@ -83,6 +83,23 @@ pub(crate) fn invalid(perturbation: &str, parameter: &str, value: f64, expected:
 }
 
 /// The input returned unchanged (the identity value of a perturbation).
+/// A swept magnitude whose identity is 0 (a noise level, a displacement):
+/// an error naming `perturbation.parameter` when `value` is not finite or
+/// negative (`expected` says what is), `None` at 0 (return the input
+/// unchanged), else the value.
+pub(crate) fn magnitude(
+    perturbation: &str,
+    parameter: &str,
+    value: f64,
+    expected: &str,
+) -> Result<Option<f64>> {
+    let v = finite(perturbation, parameter, value)?;
+    if v < 0.0 {
+        return Err(invalid(perturbation, parameter, v, expected));
+    }
+    Ok((v != 0.0).then_some(v))
+}
+
 pub(crate) fn unchanged(image: &Image, mask: Option<&LabelMap>) -> (Image, Option<LabelMap>) {
     (image.clone(), mask.cloned())
 }

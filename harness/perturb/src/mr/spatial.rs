@@ -32,7 +32,7 @@ use sensibench_core::{
     SeededRng, SeverityScale, severity_level,
 };
 
-use crate::options::{finite, invalid, unchanged};
+use crate::options::{finite, invalid, magnitude, unchanged};
 
 /// Arrays shorter than this are processed on the calling thread.
 const MIN_PARALLEL_LEN: usize = 1 << 15;
@@ -324,18 +324,15 @@ impl Perturbation for BiasField {
         value: f64,
         rng: &mut SeededRng,
     ) -> Result<(Image, Option<LabelMap>)> {
-        let c = finite(Self::NAME, "coefficients", value)?;
-        if c < 0.0 {
-            return Err(invalid(
-                Self::NAME,
-                "coefficients",
-                c,
-                "a coefficient bound >= 0",
-            ));
-        }
-        if c == 0.0 {
+        let Some(c) = magnitude(
+            Self::NAME,
+            "coefficients",
+            value,
+            "a coefficient bound >= 0",
+        )?
+        else {
             return Ok(unchanged(image, mask));
-        }
+        };
         let coefficients: Vec<f64> = (0..bias_field_terms(self.order))
             .map(|_| rng.range(-c, c))
             .collect();
@@ -546,18 +543,10 @@ impl Perturbation for RicianNoise {
         value: f64,
         rng: &mut SeededRng,
     ) -> Result<(Image, Option<LabelMap>)> {
-        let sigma = finite(Self::NAME, "sigma", value)?;
-        if sigma < 0.0 {
-            return Err(invalid(
-                Self::NAME,
-                "sigma",
-                sigma,
-                "a standard deviation >= 0",
-            ));
-        }
-        if sigma == 0.0 {
+        let Some(sigma) = magnitude(Self::NAME, "sigma", value, "a standard deviation >= 0")?
+        else {
             return Ok(unchanged(image, mask));
-        }
+        };
         let scale = if self.absolute {
             sigma
         } else {
@@ -1290,18 +1279,15 @@ impl Perturbation for Elastic {
         value: f64,
         rng: &mut SeededRng,
     ) -> Result<(Image, Option<LabelMap>)> {
-        let d = finite(Self::NAME, "max_displacement", value)?;
-        if d < 0.0 {
-            return Err(invalid(
-                Self::NAME,
-                "max_displacement",
-                d,
-                "a displacement >= 0 mm",
-            ));
-        }
-        if d == 0.0 {
+        let Some(d) = magnitude(
+            Self::NAME,
+            "max_displacement",
+            value,
+            "a displacement >= 0 mm",
+        )?
+        else {
             return Ok(unchanged(image, mask));
-        }
+        };
         self.check_folding(image.grid(), d)?;
         let grid = ControlGrid::random(
             image.grid(),
