@@ -89,10 +89,24 @@ enum Module {
 }
 
 impl Module {
+    /// `forward(input)`: a tensor, or the last element of a returned tuple
+    /// (classifiers that return `(features, logits)`).
     fn forward(&self, input: tch::Tensor) -> std::result::Result<tch::Tensor, tch::TchError> {
-        match self {
-            Module::Plain(m) => m.forward_ts(&[input]),
-            Module::Trained { module, .. } => module.forward_ts(&[input]),
+        let out = match self {
+            Module::Plain(m) => m.forward_is(&[tch::IValue::Tensor(input)]),
+            Module::Trained { module, .. } => module.forward_is(&[tch::IValue::Tensor(input)]),
+        }?;
+        match out {
+            tch::IValue::Tensor(t) => Ok(t),
+            tch::IValue::Tuple(items) => match items.into_iter().last() {
+                Some(tch::IValue::Tensor(t)) => Ok(t),
+                _ => Err(tch::TchError::Kind(
+                    "forward returned a tuple whose last element is not a tensor".into(),
+                )),
+            },
+            _ => Err(tch::TchError::Kind(
+                "forward returned neither a tensor nor a tuple ending in one".into(),
+            )),
         }
     }
 }

@@ -287,11 +287,20 @@ fn slice_model_learns_disc_radius() {
 fn tuple_output_trains_on_its_last_element() {
     let set = disc_set(6, 16, 2);
     let path = reference_file("tuple_classifier.pt");
-    let (_, report) =
+    let (mut model, report) =
         fine_tune_classifier("tuple", &path, &set, &config(3, 3, 1e-2, 1)).expect("fit");
     assert_eq!(report.losses.len(), 3);
     // 3 classes from a near-uniform start: CE ≈ ln 3
     assert!((report.losses[0] - 3f64.ln()).abs() < 0.3, "{report:?}");
+    // and the trained model predicts through the same last element: N x 3
+    let input = Tensor::new(vec![2, 1, 16, 16], vec![0.5; 2 * 256]).expect("shape");
+    let out = model
+        .predict(&Batch {
+            input: &input,
+            reference: None,
+        })
+        .expect("predict a tuple-returning module");
+    assert_eq!(out.shape(), [2, 3]);
 }
 
 fn error_of(r: sensibench_core::Result<impl Sized>) -> String {

@@ -18,7 +18,9 @@
 //!   (TorchIO's `Motion` is an `IntensityTransform` too and leaves label
 //!   maps alone; the moved copies only exist inside the simulated
 //!   acquisition).
-//! - Computation is in `f64` (TorchIO: `complex64`), rounded to `f32`.
+//! - Precision: FFTs, plane waves and interpolation run in `f32` (TorchIO:
+//!   `complex64`); sums over whole lines or images (spectrum DC, ghosting
+//!   band coefficients) and sample positions in `f64`.
 //!
 //! The kernels never take full `n`-D FFTs when the structure allows less:
 //! ghosting and motion masks depend on one k-space axis only, so
@@ -190,12 +192,13 @@ pub fn spike(image: &Image, positions: &[[f64; 3]], intensity: f64) -> Result<Im
         .map(|&k| fft::spectrum_index(dims, k))
         .collect();
     let dc_hit = freqs.contains(&[0, 0, 0]);
-    let non_negative = image.min_max().0 >= 0.0;
+    let (sum, min) = fft::sum_min(data);
+    let non_negative = min >= 0.0;
 
     // `initial(k)`: S(k) before any spike; `unspiked_max(set)`: the maximum
     // of |S| over the frequencies not in `set`.
     let amplitudes: Vec<f64> = if non_negative && !dc_hit {
-        let dc: f64 = data.iter().map(|&v| f64::from(v)).sum();
+        let dc = sum;
         spike_amplitudes(
             &freqs,
             &keys,
@@ -221,7 +224,7 @@ pub fn spike(image: &Image, positions: &[[f64; 3]], intensity: f64) -> Result<Im
             },
         )
     };
-    Ok(add_plane_waves(image, &freqs, &amplitudes, total))
+    add_plane_waves(image, &freqs, &amplitudes, total)
 }
 
 /// TorchIO's spike loop on the few spiked components: returns `A_j`.
@@ -302,33 +305,58 @@ fn phasors(n: usize, k: usize, sign: f64) -> Vec<Complex<f64>> {
         .collect()
 }
 
-/// `x + Σ_j (A_j/N)·cos(2π k_j·v/n)`.
-fn add_plane_waves(image: &Image, freqs: &[[usize; 3]], amplitudes: &[f64], total: f64) -> Image {
+/// `x + Σ_j (A_j/N)·cos(2π k_j·v/n)`: per row `(z, y)` the wave is
+/// `Re(c·e^{2πi k_x x/n_x})` with `c = (A_j/N)·e^{2πi(k_z z/n_z + k_y y/n_y)}`,
+/// so the inner loop is `x + c_re·cos − c_im·sin` over per-axis tables
+/// (no per-voxel trigonometry), in `f32`.
+fn add_plane_waves(
+    image: &Image,
+    freqs: &[[usize; 3]],
+    amplitudes: &[f64],
+    total: f64,
+) -> Result<Image> {
     let dims = image.grid().dims();
     let [_, h, w] = dims;
-    let waves: Vec<[Vec<Complex<f64>>; 3]> = freqs
+    struct Wave {
+        z: Vec<Complex<f64>>,
+        y: Vec<Complex<f64>>,
+        cos: Vec<f32>,
+        sin: Vec<f32>,
+        scale: f64,
+    }
+    let waves: Vec<Wave> = freqs
         .iter()
-        .map(|k| std::array::from_fn(|a| phasors(dims[a], k[a], 1.0)))
+        .zip(amplitudes)
+        .map(|(k, a)| {
+            let x = phasors(w, k[2], 1.0);
+            Wave {
+                z: phasors(dims[0], k[0], 1.0),
+                y: phasors(h, k[1], 1.0),
+                cos: x.iter().map(|e| e.re as f32).collect(),
+                sin: x.iter().map(|e| e.im as f32).collect(),
+                scale: a / total,
+            }
+        })
         .collect();
     let src = image.data();
-    let mut out = image.clone();
-    fft::for_each_chunk(out.data_mut(), w, |row, dst| {
-        let (z, y) = (row / h, row % h);
-        let mut acc: Vec<f64> = src[row * w..(row + 1) * w]
-            .iter()
-            .map(|&v| f64::from(v))
-            .collect();
-        for (wave, a) in waves.iter().zip(amplitudes) {
-            let c = wave[0][z] * wave[1][y] * (a / total);
-            for (v, e) in acc.iter_mut().zip(&wave[2]) {
-                *v += c.re * e.re - c.im * e.im;
+    let mut out = vec![0.0f32; src.len()];
+    // Rows per job: about 8k values.
+    let rows = (8192 / w).max(1);
+    fft::for_each_chunk(&mut out, rows * w, |c, chunk| {
+        for (r, dst) in chunk.chunks_exact_mut(w).enumerate() {
+            let row = c * rows + r;
+            let (z, y) = (row / h, row % h);
+            dst.copy_from_slice(&src[row * w..(row + 1) * w]);
+            for wave in &waves {
+                let e = wave.z[z] * wave.y[y] * wave.scale;
+                let (re, im) = (e.re as f32, e.im as f32);
+                for ((d, &cs), &sn) in dst.iter_mut().zip(&wave.cos).zip(&wave.sin) {
+                    *d += re * cs - im * sn;
+                }
             }
         }
-        for (d, v) in dst.iter_mut().zip(acc) {
-            *d = v as f32;
-        }
     });
-    out
+    Image::new(image.grid().clone(), out)
 }
 
 // ---------------------------------------------------------------------------
@@ -364,6 +392,9 @@ fn ghosting_mask(n: usize, count: usize, intensity: f64, restore: f64) -> Vec<f6
 /// As `M` depends on one axis only this is computed exactly with 1D FFTs
 /// along that axis, `Re(ifft_a(M·fft_a(x)))`, with the symmetrised mask
 /// (two real lines per complex FFT).
+/// When `count` divides the axis length (and `count ≤ 16`, at most 4 restored
+/// modified planes) the same linear map is applied in image space instead,
+/// as a periodic sum over shifts of `n/count` (see `ghosting_closed_form`).
 ///
 /// Identity: `count == 0` or `intensity == 0` (TorchIO's early return).
 /// Errors: `intensity` or `restore` outside `[0, 1]` (`ghosting.intensity`,
@@ -405,9 +436,172 @@ pub fn ghosting(
     }
     let dims = image.grid().dims();
     let a = axis.index();
+    if let Some(data) = ghosting_closed_form(image, a, count, intensity, restore) {
+        return Image::new(image.grid().clone(), data);
+    }
     let weights = fft::symmetrised(&ghosting_mask(dims[a], count, intensity, restore));
     let data = fft::filter_along_axis(dims, a, &[(image.data(), &weights)]);
     Image::new(image.grid().clone(), data)
+}
+
+/// Largest `count` of the closed form of [`ghosting`] (it costs `count`
+/// reads per voxel).
+const GHOSTING_CLOSED_MAX_COUNT: usize = 16;
+/// Largest number of restored modified frequencies of the closed form (each
+/// costs two passes over the line).
+const GHOSTING_CLOSED_MAX_BAND: usize = 4;
+
+/// [`ghosting`] in image space, when `g = count` divides `n` (`None`
+/// otherwise, or when `g` or the restored band is too large to pay).
+///
+/// With `β = intensity`, the modified shifted positions are
+/// `P = {m : m ≡ 0 (mod g)} ∖ B` (`B` the restored band), so
+/// `x' = x − β·Re(ifft(1_P·fft(x)))` along the axis. As `g | n`,
+/// `m ≡ 0 (mod g)` is the frequency class `k ≡ r₀ (mod g)`,
+/// `r₀ = (−⌊n/2⌋) mod g`, whose projection is the periodic sum over shifts of
+/// `s = n/g`: `Re(proj)(t) = (1/g)·Σ_{j<g} cos(2π r₀ j/g)·x[(t − j·s) mod n]`.
+/// Each frequency `k` of the class inside `B` is added back:
+/// `+ (β/n)·Re(X_k·e^{2πi k t/n})`, `X_k = Σ_t x[t]·e^{−2πi k t/n}` (summed in
+/// `f64`). Exact (the FFT path computes the same linear map), computed in
+/// `f32` apart from the `X_k` sums.
+fn ghosting_closed_form(
+    image: &Image,
+    axis: usize,
+    count: usize,
+    intensity: f64,
+    restore: f64,
+) -> Option<Vec<f32>> {
+    let dims = image.grid().dims();
+    let lines = fft::Lines::new(dims, axis);
+    let fft::Lines { n, inner, outer } = lines;
+    let g = count;
+    if g > GHOSTING_CLOSED_MAX_COUNT || n % g != 0 {
+        return None;
+    }
+    let shifted = ghosting_mask(n, g, 1.0, restore);
+    // Restored frequencies of the class: m ≡ 0 (mod g) with mask value 1.
+    let band: Vec<usize> = (0..n)
+        .filter(|&m| m % g == 0 && shifted[m] == 1.0)
+        .map(|m| fft::unshift(m, n))
+        .collect();
+    if band.len() > GHOSTING_CLOSED_MAX_BAND {
+        return None;
+    }
+    let beta = intensity;
+    let s = n / g;
+    let r0 = (g - (n / 2) % g) % g;
+    // Tap weights: −β/g·cos(2π r0 j/g), plus 1 on tap 0.
+    let taps: Vec<f32> = (0..g)
+        .map(|j| {
+            let c = (std::f64::consts::TAU * ((r0 * j) % g) as f64 / g as f64).cos();
+            let w = -beta / g as f64 * c;
+            (if j == 0 { 1.0 + w } else { w }) as f32
+        })
+        .collect();
+    // e^{−2πikt/n} (analysis) and e^{+2πikt/n} (synthesis) per band frequency.
+    let analysis: Vec<Vec<Complex<f64>>> = band.iter().map(|&k| phasors(n, k, -1.0)).collect();
+    let synthesis: Vec<(Vec<f32>, Vec<f32>)> = band
+        .iter()
+        .map(|&k| {
+            let e = phasors(n, k, 1.0);
+            (
+                e.iter().map(|v| v.re as f32).collect(),
+                e.iter().map(|v| v.im as f32).collect(),
+            )
+        })
+        .collect();
+    let src = image.data();
+    let total = src.len();
+    // Pass 1: (β/n)·X_k per line, in column blocks of a slab; block layout
+    // [band][re, im][column].
+    const BLOCK: usize = 2048;
+    let per_slab = inner.div_ceil(BLOCK);
+    let blocks: Vec<(usize, usize)> = (0..outer)
+        .flat_map(|o| (0..per_slab).map(move |b| (o, b * BLOCK)))
+        .collect();
+    let nb = band.len();
+    let coefficients: Vec<Vec<f32>> = if nb == 0 {
+        Vec::new()
+    } else {
+        fft::map_items(
+            &blocks,
+            total,
+            || (),
+            |(), &(o, i0)| {
+                let width = BLOCK.min(inner - i0);
+                let mut re = vec![0.0f64; width];
+                let mut im = vec![0.0f64; width];
+                let mut out = vec![0.0f32; 2 * nb * width];
+                let scale = beta / n as f64;
+                for (b, table) in analysis.iter().enumerate() {
+                    re.fill(0.0);
+                    im.fill(0.0);
+                    let real = table.iter().all(|e| e.im == 0.0);
+                    for (t, e) in table.iter().enumerate() {
+                        let row = &src[o * n * inner + t * inner + i0..][..width];
+                        if real {
+                            for (r, &v) in re.iter_mut().zip(row) {
+                                *r += e.re * f64::from(v);
+                            }
+                        } else {
+                            for ((r, i), &v) in re.iter_mut().zip(im.iter_mut()).zip(row) {
+                                *r += e.re * f64::from(v);
+                                *i += e.im * f64::from(v);
+                            }
+                        }
+                    }
+                    let (dr, di) = out[2 * b * width..2 * (b + 1) * width].split_at_mut(width);
+                    for (d, v) in dr.iter_mut().zip(&re) {
+                        *d = (v * scale) as f32;
+                    }
+                    for (d, v) in di.iter_mut().zip(&im) {
+                        *d = (v * scale) as f32;
+                    }
+                }
+                out
+            },
+        )
+    };
+    // Pass 2: rows of `inner` values, grouped so that a job has ~8k values.
+    let rows = (1..=n)
+        .rev()
+        .find(|r| n % r == 0 && r * inner <= (8192).max(inner))
+        .unwrap_or(1);
+    let mut out = vec![0.0f32; total];
+    fft::for_each_chunk(&mut out, rows * inner, |c, chunk| {
+        let o = c * rows / n;
+        let slab = &src[o * n * inner..(o + 1) * n * inner];
+        for (r, dst) in chunk.chunks_exact_mut(inner).enumerate() {
+            let t = (c * rows + r) % n;
+            for (j, &tap) in taps.iter().enumerate() {
+                let u = (t + n - j * s) % n;
+                let from = &slab[u * inner..(u + 1) * inner];
+                if j == 0 {
+                    for (d, &v) in dst.iter_mut().zip(from) {
+                        *d = tap * v;
+                    }
+                } else {
+                    for (d, &v) in dst.iter_mut().zip(from) {
+                        *d += tap * v;
+                    }
+                }
+            }
+            for (b, (cos, sin)) in synthesis.iter().enumerate() {
+                let (ct, st) = (cos[t], sin[t]);
+                for k in 0..per_slab {
+                    let i0 = k * BLOCK;
+                    let block = &coefficients[o * per_slab + k];
+                    let width = BLOCK.min(inner - i0);
+                    let re = &block[2 * b * width..][..width];
+                    let im = &block[(2 * b + 1) * width..][..width];
+                    for ((d, &xr), &xi) in dst[i0..i0 + width].iter_mut().zip(re).zip(im) {
+                        *d += xr * ct - xi * st;
+                    }
+                }
+            }
+        }
+    });
+    Some(out)
 }
 
 // ---------------------------------------------------------------------------
@@ -579,6 +773,13 @@ fn matmul(a: &[[f64; 3]; 3], b: &[[f64; 3]; 3]) -> [[f64; 3]; 3] {
 }
 
 /// `x ∘ T` resampled as SimpleITK does (see [`motion_with_centre`]).
+///
+/// Along an output row the sampled position is affine in `x`, so the set of
+/// `x` whose position lies inside the image is an interval: it is found
+/// once per row (solved, then checked with the same expression as the
+/// samples), the rest of the row is `fill`, and the inner loop has no
+/// bounds test. Positions are `f64`, the interpolation `f32`; a 2D image
+/// (one slice) takes the bilinear path.
 fn resample_rigid(image: &Image, mv: &RigidMove, centre: RotationCentre, fill: f64) -> Vec<f32> {
     let grid = image.grid();
     let [d, h, w] = grid.dims();
@@ -596,63 +797,124 @@ fn resample_rigid(image: &Image, mv: &RigidMove, centre: RotationCentre, fill: f
         RotationCentre::Origin => [0.0; 3],
     };
     let shift: [f64; 3] = std::array::from_fn(|i| dir[i] * mv.translation[i] / spacing[i] + c[i]);
+    let upper: [f64; 3] = std::array::from_fn(|i| size[i] as f64 - 0.5);
+    let hi: [f64; 3] = std::array::from_fn(|i| (size[i] - 1) as f64);
+    let step = [a[0][1], a[1][1], a[2][1]];
     let src = image.data();
+    let fill = fill as f32;
     let mut out = vec![0.0f32; src.len()];
-    fft::for_each_chunk(&mut out, w, |row, dst| {
-        let (z, y) = (row / h, row % h);
-        let (vy, vz) = (y as f64 - c[0], z as f64 - c[2]);
-        let base: [f64; 3] = std::array::from_fn(|i| a[i][0] * vy + a[i][2] * vz + shift[i]);
-        let step = [a[0][1], a[1][1], a[2][1]];
-        for (x, v) in dst.iter_mut().enumerate() {
-            let vx = x as f64 - c[1];
-            let u = [
-                base[0] + step[0] * vx,
-                base[1] + step[1] * vx,
-                base[2] + step[2] * vx,
-            ];
-            *v = sample_linear(src, size, u, fill) as f32;
+    let rows = (8192 / w).max(1);
+    fft::for_each_chunk(&mut out, rows * w, |chunk_index, chunk| {
+        for (r, dst) in chunk.chunks_exact_mut(w).enumerate() {
+            let row = chunk_index * rows + r;
+            let (z, y) = (row / h, row % h);
+            let (vy, vz) = (y as f64 - c[0], z as f64 - c[2]);
+            let base: [f64; 3] = std::array::from_fn(|i| a[i][0] * vy + a[i][2] * vz + shift[i]);
+            let at = |x: usize, i: usize| base[i] + step[i] * (x as f64 - c[1]);
+            // Negated comparisons also reject NaN.
+            let inside = |x: usize| (0..3).all(|i| at(x, i) >= -0.5 && at(x, i) < upper[i]);
+            let (lo, hi_x) =
+                inside_interval(w, |i| (base[i] - step[i] * c[1], step[i]), &upper, inside);
+            dst[..lo].fill(fill);
+            dst[hi_x..].fill(fill);
+            let axis = |t: f64, i: usize| {
+                // t ≥ −½ here; clamped to [0, n − 1], truncation is floor.
+                let cl = t.clamp(0.0, hi[i]);
+                let i0 = cl as usize;
+                (i0, (i0 + 1).min(size[i] - 1), (cl - i0 as f64) as f32)
+            };
+            if d == 1 {
+                // z clamps to 0 with weight 0: bilinear in the only slice.
+                for (x, v) in dst[lo..hi_x].iter_mut().enumerate() {
+                    let x = x + lo;
+                    let (y0, y1, fy) = axis(at(x, 0), 0);
+                    let (x0, x1, fx) = axis(at(x, 1), 1);
+                    let (r0, r1) = (&src[y0 * w..][..w], &src[y1 * w..][..w]);
+                    let top = r0[x0] + (r0[x1] - r0[x0]) * fx;
+                    let bottom = r1[x0] + (r1[x1] - r1[x0]) * fx;
+                    *v = top + (bottom - top) * fy;
+                }
+            } else {
+                for (x, v) in dst[lo..hi_x].iter_mut().enumerate() {
+                    let x = x + lo;
+                    let (y0, y1, fy) = axis(at(x, 0), 0);
+                    let (x0, x1, fx) = axis(at(x, 1), 1);
+                    let (z0, z1, fz) = axis(at(x, 2), 2);
+                    let plane = |z: usize| {
+                        let (r0, r1) =
+                            (&src[(z * h + y0) * w..][..w], &src[(z * h + y1) * w..][..w]);
+                        let top = r0[x0] + (r0[x1] - r0[x0]) * fx;
+                        let bottom = r1[x0] + (r1[x1] - r1[x0]) * fx;
+                        top + (bottom - top) * fy
+                    };
+                    let p = plane(z0);
+                    *v = if fz == 0.0 {
+                        p
+                    } else {
+                        p + (plane(z1) - p) * fz
+                    };
+                }
+            }
         }
     });
     out
 }
 
-/// ITK's linear interpolation at continuous index `u` (TorchIO order
-/// `(y, x, z)`, sizes `size`) of a `(z, y, x)` array: `fill` outside
-/// `[−½, n − ½)`, else trilinear with indices clamped to `[0, n − 1]`.
-#[inline]
-fn sample_linear(src: &[f32], size: [usize; 3], u: [f64; 3], fill: f64) -> f64 {
-    let [h, w, d] = size;
-    // Negated comparisons also reject NaN.
-    if !(u[0] >= -0.5 && u[0] < h as f64 - 0.5)
-        || !(u[1] >= -0.5 && u[1] < w as f64 - 0.5)
-        || !(u[2] >= -0.5 && u[2] < d as f64 - 0.5)
-    {
-        return fill;
+/// The interval `[lo, hi)` of `x < w` where `inside(x)` holds, for positions
+/// `u_i(x) = b_i + s_i·x` (`line(i) = (b_i, s_i)`) required in
+/// `[−½, upper_i)`: solved in `f64`, then moved until `inside` (the exact
+/// per-sample test, monotone along the row) agrees at both ends. Empty
+/// intervals come back as `(0, 0)`.
+fn inside_interval(
+    w: usize,
+    line: impl Fn(usize) -> (f64, f64),
+    upper: &[f64; 3],
+    inside: impl Fn(usize) -> bool,
+) -> (usize, usize) {
+    let (mut lo, mut hi) = (0.0f64, w as f64);
+    for (i, &up) in upper.iter().enumerate() {
+        let (b, s) = line(i);
+        if s == 0.0 {
+            if !(b >= -0.5 && b < up) {
+                return (0, 0);
+            }
+        } else {
+            let (e0, e1) = ((-0.5 - b) / s, (up - b) / s);
+            lo = lo.max(e0.min(e1));
+            hi = hi.min(e0.max(e1));
+        }
     }
-    let axis = |t: f64, n: usize| {
-        let c = t.clamp(0.0, (n - 1) as f64);
-        let fl = c.floor();
-        let i0 = fl as usize;
-        (i0, (i0 + 1).min(n - 1), c - fl)
+    let lo_e = lo.ceil().clamp(0.0, w as f64) as usize;
+    let hi_e = hi.ceil().clamp(0.0, w as f64) as usize;
+    // A sample inside, if any: the estimate is off by at most one sample.
+    let seed = [
+        (lo_e + hi_e) / 2,
+        lo_e,
+        lo_e.saturating_sub(1),
+        lo_e + 1,
+        hi_e.saturating_sub(1),
+        hi_e,
+    ]
+    .into_iter()
+    .find(|&x| x < w && inside(x));
+    let Some(seed) = seed else {
+        return (0, 0);
     };
-    let (y0, y1, fy) = axis(u[0], h);
-    let (x0, x1, fx) = axis(u[1], w);
-    let (z0, z1, fz) = axis(u[2], d);
-    let plane = |z: usize| {
-        let r0 = &src[(z * h + y0) * w..];
-        let r1 = &src[(z * h + y1) * w..];
-        let (a, b) = (f64::from(r0[x0]), f64::from(r0[x1]));
-        let (p, q) = (f64::from(r1[x0]), f64::from(r1[x1]));
-        let top = a + (b - a) * fx;
-        let bottom = p + (q - p) * fx;
-        top + (bottom - top) * fy
-    };
-    if fz == 0.0 {
-        plane(z0)
-    } else {
-        let (p, q) = (plane(z0), plane(z1));
-        p + (q - p) * fz
+    let mut lo = lo_e.min(seed);
+    while !inside(lo) {
+        lo += 1; // stops at `seed` at the latest
     }
+    while lo > 0 && inside(lo - 1) {
+        lo -= 1;
+    }
+    let mut hi = hi_e.max(seed + 1).min(w);
+    while !inside(hi - 1) {
+        hi -= 1; // stops at `seed + 1` at the latest
+    }
+    while hi < w && inside(hi) {
+        hi += 1;
+    }
+    (lo, hi)
 }
 
 // ---------------------------------------------------------------------------
