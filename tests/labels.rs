@@ -18,12 +18,12 @@ seed: 7
 task: classification
 classes: [too basal, LV, too apical]
 datasets:
-  - {{ name: train, source: phantom_stacks, subjects: 20, slices_per_subject: 12, size: 48, cuts: [0.2, 0.8], split: train }}
-  - {{ name: test, source: phantom_stacks, subjects: 20, slices_per_subject: 12, size: 48, cuts: [0.2, 0.8], split: test }}
+  - {{ name: train, source: phantom_stacks, subjects: 20, slices_per_subject: 12, size: 48, positions: [-0.25, 1.25], cuts: [0, 1], split: train }}
+  - {{ name: test, source: phantom_stacks, subjects: 20, slices_per_subject: 12, size: 48, positions: [-0.25, 1.25], cuts: [0, 1], split: test }}
 labels:
   dataset: train
   test: test
-  cut: {{ fractions: [0.25, 0.5, 0.25] }}
+  cut: {{ fractions: [0.1666667, 0.6666666, 0.1666667] }}
   ranking: {{ annotators: [R1, R2], noise: 0.08, seconds_per_batch: 60 }}
   single: {{ annotators: [S1, S2], error_rate: 0.25, seconds_per_label: 10 }}
   training:
@@ -102,8 +102,22 @@ fn label_study_runs_and_reports() {
     );
     // the cut by fractions gives the declared class sizes
     let count = |c: u32| study.axis.iter().filter(|p| p.label == c).count();
-    assert_eq!(count(0), n / 4);
-    assert_eq!(count(2), n / 4);
+    assert_eq!(count(0), n / 6);
+    assert_eq!(count(2), n / 6);
+    // the true positions run from above the base to beyond the apex, 2 of
+    // every 12 slices in each outer class
+    let lo = study
+        .axis
+        .iter()
+        .map(|p| p.position)
+        .fold(f64::INFINITY, f64::min);
+    let hi = study
+        .axis
+        .iter()
+        .map(|p| p.position)
+        .fold(f64::NEG_INFINITY, f64::max);
+    assert_eq!((lo, hi), (-0.25, 1.25));
+    assert_eq!(study.axis.iter().filter(|p| p.truth == 0).count(), n / 6);
     // the consensus row's accuracy is the axis' labels against the truth
     let axis_acc = study.axis.iter().filter(|p| p.label == p.truth).count() as f64 / n as f64;
     assert!((study.truth[0].accuracy - axis_acc).abs() < 1e-12);
@@ -173,6 +187,10 @@ fn label_study_runs_and_reports() {
 
 #[test]
 fn the_committed_suite_is_valid() {
+    assert_eq!(
+        sensibench_suite::plan::STACK_POSITIONS,
+        sensibench_data::POSITIONS
+    );
     let plan = load(
         &repo_root().join("suites/slice-position.yaml"),
         &repo_root().join("../shared/data"),

@@ -40,7 +40,7 @@ pub use nifti_io::{
 };
 pub use phantom::CardiacPhantom;
 pub use raster::{load_image, load_label_map, luma_bt601};
-pub use stacks::{SliceStacks, class_of};
+pub use stacks::{POSITIONS, SliceStacks, class_of};
 
 use sensibench_core::{Result, Sample};
 

@@ -382,14 +382,42 @@ struct SliceGeom<'a> {
     vessels: Vec<(usize, Ellipse)>,
     /// Largest radius (LV frame) where the heart or its fat can be.
     heart_reach: f64,
+    /// Above the base (position < 0): half-angle (rad) of the opening of the
+    /// myocardial ring into the outflow tract / atrium; 0 otherwise.
+    gap: f64,
+    /// Direction (rad, image frame) of that opening.
+    gap_dir: f64,
 }
+
+/// Positions beyond the base (< 0) over which the ring opens fully.
+const BASAL_OPENING: f64 = 0.25;
+/// Positions beyond the apex (> 1) over which the cavity closes.
+const APICAL_CAVITY: f64 = 0.1;
+/// Positions beyond the apex (> 1) over which the myocardial cap vanishes.
+const APICAL_CAP: f64 = 0.35;
 
 impl<'a> SliceGeom<'a> {
     fn new(s: &'a Subject, t: f64) -> Self {
         let lv_c = [s.lv_c[0] + s.drift[0] * t, s.lv_c[1] + s.drift[1] * t];
-        let r_endo = s.r_endo0 * (1.0 - 0.5 * t.powf(1.5));
-        let wall = s.wall0 * (1.0 + 0.15 * t);
-        let r_epi = r_endo + wall;
+        // Within [0, 1] (base to apex) `tc == t`; beyond, the heart changes
+        // shape: above the base the ring opens and the cavity widens into
+        // the atrium, beyond the apex the cavity closes, then the cap shrinks.
+        let tc = t.clamp(0.0, 1.0);
+        let mut r_endo = s.r_endo0 * (1.0 - 0.5 * tc.powf(1.5));
+        let wall = s.wall0 * (1.0 + 0.15 * tc);
+        let mut r_epi = r_endo + wall;
+        let mut gap = 0.0;
+        if t < 0.0 {
+            let a = (-t / BASAL_OPENING).min(1.0);
+            gap = a * 0.45 * std::f64::consts::PI;
+            r_endo *= 1.0 + 0.35 * a;
+            r_epi = r_endo + wall * (1.0 - 0.3 * a);
+        } else if t > 1.0 {
+            let cavity = 1.0 - ((t - 1.0) / APICAL_CAVITY).min(1.0);
+            let cap = 1.0 - ((t - 1.0) / APICAL_CAP).min(1.0);
+            r_epi *= cap;
+            r_endo = (r_endo * cavity).min(r_epi);
+        }
         let sq = s.lv_ratio.sqrt();
         let (ux, uy) = (s.rv_dir.cos(), s.rv_dir.sin());
         // Rotate offsets given as (along rv_dir, perpendicular) into the image frame.
@@ -418,6 +446,11 @@ impl<'a> SliceGeom<'a> {
             let ang = opp + da;
             let rr = r_endo * 0.72;
             let pr = s.pap_r * (0.7 + 0.5 * t.min(0.7));
+            let pr = if t > 1.0 {
+                pr * (r_endo / s.r_endo0).min(1.0)
+            } else {
+                pr
+            };
             Ellipse::new(
                 lv_c[0] + rr * ang.cos(),
                 lv_c[1] + rr * ang.sin(),
@@ -496,6 +529,9 @@ impl<'a> SliceGeom<'a> {
             spine_marrow,
             vessels,
             heart_reach,
+            gap,
+            // the outflow opens opposite the RV, towards the aorta's side
+            gap_dir: s.rv_dir + 0.5 * std::f64::consts::PI,
         }
     }
 
@@ -513,6 +549,13 @@ impl<'a> SliceGeom<'a> {
             let mut mod_endo = 1.0;
             for &(a, f, ph) in &self.s.trab {
                 mod_endo += a * (f * theta + ph).sin();
+            }
+            if self.gap > 0.0 && rho < self.r_epi {
+                let d = (theta - self.gap_dir).rem_euclid(2.0 * std::f64::consts::PI);
+                let d = d.min(2.0 * std::f64::consts::PI - d);
+                if d < self.gap {
+                    return Tissue::LvBlood;
+                }
             }
             if rho < self.r_endo * mod_endo {
                 if self.paps.iter().any(|p| p.contains(x, y)) {
@@ -683,6 +726,19 @@ impl CardiacPhantom {
 
     /// Renders sample `i` as `(image, mask)`.
     pub fn render(&self, i: usize) -> Result<(Image, LabelMap)> {
+        self.render_at(i, self.slice_position(i))
+    }
+
+    /// Renders sample `i` (its subject's anatomy and noise) at long-axis
+    /// position `t`: 0 = base, 1 = apex as in [`CardiacPhantom::render`];
+    /// below 0 the slice lies above the base (the myocardial ring opens into
+    /// the outflow tract and atrium over `t ∈ [−0.25, 0]`), above 1 beyond
+    /// the apex (the cavity closes by 1.1, the myocardial cap vanishes by
+    /// 1.35). Fails for a non-finite `t`.
+    pub fn render_at(&self, i: usize, t: f64) -> Result<(Image, LabelMap)> {
+        if !t.is_finite() {
+            return Err(Error::invalid("position", t, "a finite long-axis position"));
+        }
         self.check_index(i)?;
         let m = self.slices_per_subject;
         let subj = i / m;
@@ -692,7 +748,6 @@ impl CardiacPhantom {
         let mut srng = SeededRng::new(derive_seed(self.seed, &["phantom-cardiac", &s_tag]));
         let subject = Subject::draw(&mut srng);
         let mut rng = SeededRng::new(derive_seed(self.seed, &["phantom-cardiac", &s_tag, &z_tag]));
-        let t = self.slice_position(i);
         let geom = SliceGeom::new(&subject, t);
         let coarse = SmoothField::new(&mut rng, 6);
         let fine = SmoothField::new(&mut rng, 40);

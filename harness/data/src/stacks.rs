@@ -9,8 +9,10 @@ use crate::{CardiacPhantom, Dataset};
 
 /// The slices of a [`CardiacPhantom`] (subject by subject, base to apex),
 /// restricted to a split by subject, each labelled by its position: class
-/// `c` = the number of cut points `≤` the position (position 0 = base,
-/// 1 = apex; see [`CardiacPhantom::slice_position`]).
+/// `c` = the number of cut points `≤` the position. Slice `z` of `m` lies at
+/// `first + (last − first) · z / (m − 1)` on the long axis (0 = base, 1 =
+/// apex; outside `[0, 1]` the slice is above the base or beyond the apex,
+/// see [`CardiacPhantom::render_at`]).
 ///
 /// **Split.** Whole subjects go to one part, so no subject is in both:
 /// subject `s` is in the test part when `in_test_split(b"s{s:02}")` (the
@@ -18,34 +20,52 @@ use crate::{CardiacPhantom, Dataset};
 #[derive(Clone, Debug)]
 pub struct SliceStacks {
     phantom: CardiacPhantom,
+    /// Positions of the first and the last slice of a stack.
+    range: [f64; 2],
     cuts: Vec<f64>,
     /// Phantom sample indices in this split, in order.
     indices: Vec<usize>,
 }
 
 impl SliceStacks {
-    /// Stacks of `subjects` × `slices_per_subject` slices of `size` pixels;
-    /// `cuts` are increasing positions in (0, 1). Fails on an empty split
-    /// or cut points that are not increasing inside (0, 1).
+    /// Stacks of `subjects` × `slices_per_subject` slices of `size` pixels
+    /// from position `range[0]` to `range[1]`; `cuts` are increasing
+    /// positions strictly inside the range. Fails on an empty split, a range
+    /// that does not increase or leaves [`POSITIONS`], or bad cut points.
     pub fn new(
         seed: u64,
         subjects: usize,
         slices_per_subject: usize,
         size: usize,
+        range: [f64; 2],
         cuts: &[f64],
         split: HashSplit,
     ) -> Result<Self> {
         let phantom = CardiacPhantom::new(seed, subjects, slices_per_subject, size)?;
+        let [first, last] = range;
+        if !(first.is_finite() && last.is_finite() && first < last)
+            || first < POSITIONS.0
+            || last > POSITIONS.1
+        {
+            return Err(Error::invalid(
+                "positions",
+                format!("{range:?}"),
+                &format!(
+                    "increasing first and last positions within [{}, {}]",
+                    POSITIONS.0, POSITIONS.1
+                ),
+            ));
+        }
         if cuts.is_empty()
             || cuts
                 .iter()
-                .any(|c| !(c.is_finite() && *c > 0.0 && *c < 1.0))
+                .any(|c| !(c.is_finite() && *c > first && *c < last))
             || cuts.windows(2).any(|w| w[0] >= w[1])
         {
             return Err(Error::invalid(
                 "cuts",
                 format!("{cuts:?}"),
-                "increasing positions in (0, 1)",
+                "increasing positions inside the stack's positions",
             ));
         }
         let m = slices_per_subject;
@@ -66,6 +86,7 @@ impl SliceStacks {
         }
         Ok(SliceStacks {
             phantom,
+            range,
             cuts: cuts.to_vec(),
             indices,
         })
@@ -73,7 +94,8 @@ impl SliceStacks {
 
     /// Position along the long axis of sample `i` (0 = base, 1 = apex).
     pub fn position(&self, i: usize) -> f64 {
-        self.phantom.slice_position(self.indices[i])
+        let [first, last] = self.range;
+        first + (last - first) * self.phantom.slice_position(self.indices[i])
     }
 
     /// The true class of sample `i`.
@@ -91,6 +113,10 @@ impl SliceStacks {
         &self.cuts
     }
 }
+
+/// The positions a stack may span: from above the base (the ring fully
+/// open) to beyond the apex (the cap gone).
+pub const POSITIONS: (f64, f64) = (-0.25, 1.35);
 
 /// Class of a position: the number of cut points `≤ position`.
 pub fn class_of(position: f64, cuts: &[f64]) -> u32 {
@@ -113,7 +139,7 @@ impl Dataset for SliceStacks {
         let j = *self.indices.get(i).ok_or_else(|| {
             Error::invalid("sample index", i, &format!("< {}", self.indices.len()))
         })?;
-        let (image, _) = self.phantom.render(j)?;
+        let (image, _) = self.phantom.render_at(j, self.position(i))?;
         Ok(Sample::new(self.phantom.sample_id(j), image, None)?.with_label(Some(self.class(i))))
     }
 

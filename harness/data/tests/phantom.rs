@@ -156,3 +156,52 @@ fn npy_header_is_exact() {
     assert_eq!(&f[10 + hlen..], &[0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0]);
     assert!(encode_npy(&[3], &[1u8]).is_err());
 }
+
+#[test]
+fn above_the_base_and_beyond_the_apex() {
+    let p = CardiacPhantom::new(4, 2, 5, 128).unwrap();
+    for subj in 0..2 {
+        let i = subj * 5;
+        // render is render_at the slice's own position
+        assert_eq!(
+            p.render(i + 2).unwrap(),
+            p.render_at(i + 2, p.slice_position(i + 2)).unwrap()
+        );
+        let at = |t: f64| p.render_at(i, t).unwrap().1;
+        let (above, base, cap, gone) = (at(-0.25), at(0.0), at(1.2), at(1.35));
+        // above the base the ring opens: less myocardium, a wider cavity
+        assert!(above.count(2) < base.count(2) * 9 / 10, "subj {subj}");
+        assert!(above.count(1) > base.count(1), "subj {subj}");
+        // beyond the apex the cavity has closed, the cap is small, then gone
+        assert_eq!(cap.count(1), 0, "cavity at 1.2");
+        assert!(cap.count(2) > 0 && cap.count(2) < base.count(2) / 2);
+        assert_eq!(gone.count(1) + gone.count(2), 0, "heart at 1.35");
+    }
+    assert!(p.render_at(0, f64::NAN).is_err());
+}
+
+#[test]
+fn slice_stacks_label_by_position_and_split_by_subject() {
+    use sensibench_data::{HashSplit, SliceStacks};
+    let all = SliceStacks::new(2, 10, 12, 32, [-0.25, 1.25], &[0.0, 1.0], HashSplit::All).unwrap();
+    assert_eq!(all.len(), 120);
+    // slice z of 12 at -0.25 + 1.5 z / 11: 2 too basal, 8 LV, 2 too apical
+    let classes: Vec<u32> = (0..12).map(|i| all.class(i)).collect();
+    assert_eq!(classes, [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2]);
+    assert_eq!(all.position(0), -0.25);
+    assert!((all.position(11) - 1.25).abs() < 1e-12);
+    assert_eq!(all.get(3).unwrap().label, Some(1));
+    let train =
+        SliceStacks::new(2, 10, 12, 32, [-0.25, 1.25], &[0.0, 1.0], HashSplit::Train).unwrap();
+    let test =
+        SliceStacks::new(2, 10, 12, 32, [-0.25, 1.25], &[0.0, 1.0], HashSplit::Test).unwrap();
+    assert_eq!(train.len() + test.len(), 120);
+    let subjects = |s: &SliceStacks| -> std::collections::BTreeSet<usize> {
+        (0..s.len()).map(|i| s.subject(i)).collect()
+    };
+    assert!(subjects(&train).is_disjoint(&subjects(&test)));
+    // bad ranges and cut points are errors
+    assert!(SliceStacks::new(2, 10, 12, 32, [-0.5, 1.0], &[0.5], HashSplit::All).is_err());
+    assert!(SliceStacks::new(2, 10, 12, 32, [0.0, 1.0], &[1.0], HashSplit::All).is_err());
+    assert!(SliceStacks::new(2, 10, 12, 32, [0.0, 1.0], &[0.6, 0.4], HashSplit::All).is_err());
+}

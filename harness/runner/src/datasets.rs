@@ -109,6 +109,7 @@ pub(crate) fn slice_stacks(plan: &DatasetPlan, seed: u64) -> Result<SliceStacks>
         subjects,
         slices_per_subject,
         size,
+        positions,
         cuts,
         split,
     } = &plan.source
@@ -123,6 +124,7 @@ pub(crate) fn slice_stacks(plan: &DatasetPlan, seed: u64) -> Result<SliceStacks>
         *subjects,
         *slices_per_subject,
         *size,
+        *positions,
         cuts,
         hash_split(*split),
     )

@@ -422,7 +422,10 @@ pub enum DatasetSource {
         slices_per_subject: usize,
         /// Image side in pixels.
         size: usize,
-        /// Increasing positions in (0, 1) cutting the axis into the classes.
+        /// Long-axis positions of the first and last slice (default
+        /// `[0, 1]`: base to apex; outside, above the base / beyond the apex).
+        positions: [f64; 2],
+        /// Increasing positions inside `positions` cutting the axis into the classes.
         cuts: Vec<f64>,
         /// Which subjects (hash rule on the subject id).
         split: Split,
@@ -435,6 +438,11 @@ pub enum DatasetSource {
         size: usize,
     },
 }
+
+/// The long-axis positions a `phantom_stacks` dataset may span: from above
+/// the base (−0.25, the ring fully open) to beyond the apex (1.35, the cap
+/// gone); equal to `sensibench_data::POSITIONS` (an integration test checks).
+pub const STACK_POSITIONS: (f64, f64) = (-0.25, 1.35);
 
 /// Which slices of a volume a `nifti_slices` dataset takes.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -308,9 +308,12 @@ pub(crate) struct RawDataset {
     // image_csv
     #[serde(default)]
     pub csv: Option<Spanned<String>>,
-    /// `phantom_stacks`: positions in (0, 1) cutting the long axis into the classes.
+    /// `phantom_stacks`: positions cutting the long axis into the classes.
     #[serde(default)]
     pub cuts: Option<Spanned<Vec<Spanned<f64>>>>,
+    /// `phantom_stacks`: positions of the first and last slice.
+    #[serde(default)]
+    pub positions: Option<Spanned<Vec<Spanned<f64>>>>,
     // classification datasets
     #[serde(default)]
     pub markers: Option<Spanned<RawMarkers>>,

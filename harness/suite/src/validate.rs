@@ -514,7 +514,7 @@ fn dataset(
     let kind = d.source.value;
 
     // Which keys apply to which source.
-    let present: [(&str, Option<Pos>, &[SourceKind]); 17] = {
+    let present: [(&str, Option<Pos>, &[SourceKind]); 18] = {
         use SourceKind::*;
         [
             ("folders", d.folders.as_ref().map(pos), &[ClassFolders]),
@@ -524,6 +524,7 @@ fn dataset(
                 &[ClassFolders, PhantomStacks],
             ),
             ("cuts", d.cuts.as_ref().map(pos), &[PhantomStacks]),
+            ("positions", d.positions.as_ref().map(pos), &[PhantomStacks]),
             (
                 "per_class",
                 d.per_class.as_ref().map(pos),
@@ -756,13 +757,36 @@ fn dataset(
                 .as_ref()
                 .map(|c| c.value.iter().map(|x| x.value).collect())
                 .unwrap_or_default();
+            let (lo, hi) = crate::plan::STACK_POSITIONS;
+            let positions = match &d.positions {
+                None => [0.0, 1.0],
+                Some(p) => match p.value.as_slice() {
+                    [a, b] if a.value >= lo && b.value <= hi && a.value < b.value => {
+                        [a.value, b.value]
+                    }
+                    _ => {
+                        ck.error(
+                            pos(p),
+                            format!(
+                                "`positions` takes the first and last slice's position, increasing, within [{lo}, {hi}] (0 = base, 1 = apex)"
+                            ),
+                        );
+                        [0.0, 1.0]
+                    }
+                },
+            };
             if let Some(c) = &d.cuts {
-                let ok = cuts.iter().all(|x| x.is_finite() && *x > 0.0 && *x < 1.0)
+                let [first, last] = positions;
+                let ok = cuts
+                    .iter()
+                    .all(|x| x.is_finite() && *x > first && *x < last)
                     && cuts.windows(2).all(|w| w[0] < w[1]);
                 if !ok {
                     ck.error(
                         pos(c),
-                        "`cuts` must be increasing positions in (0, 1) (0 = base, 1 = apex)",
+                        format!(
+                            "`cuts` must be increasing positions inside `positions` ({first}, {last}) (0 = base, 1 = apex)"
+                        ),
                     );
                 } else if cuts.len() + 1 != n_classes {
                     ck.error(
@@ -779,6 +803,7 @@ fn dataset(
                 subjects: d.subjects.as_ref().map_or(2, |n| n.value),
                 slices_per_subject: d.slices_per_subject.as_ref().map_or(2, |n| n.value),
                 size: d.size.as_ref().map_or(64, |n| n.value),
+                positions,
                 cuts,
                 split: split_of(d),
             }
