@@ -65,7 +65,7 @@ fn label_study_runs_and_reports() {
 
     // the annotated images: the train split's subjects, 12 slices each
     let n = study.axis.len();
-    assert!(n >= 12 * 10 && n % 12 == 0, "{n} images");
+    assert!(n >= 12 * 10 && n.is_multiple_of(12), "{n} images");
     // every image seen >= 3 times in each pass; batches of 8
     let csv = std::fs::read_to_string(s.run_dir.join("labels/rankings.csv")).expect("csv");
     let mut seen = std::collections::BTreeMap::<(String, String), usize>::new();

@@ -7,6 +7,7 @@
 //! below ~1e-6 of the line's magnitude, far inside the 1e-4 × range
 //! tolerance of the TorchIO fixtures.
 
+use std::mem::MaybeUninit;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use rayon::prelude::*;
@@ -17,7 +18,7 @@ use rustfft::{Fft, FftPlanner};
 pub(super) const MIN_PARALLEL_LEN: usize = 1 << 15;
 
 /// Columns per tile when the filtered axis is not the contiguous one.
-const TILE: usize = 16;
+const TILE: usize = 32;
 
 type C32 = Complex<f32>;
 
@@ -36,6 +37,48 @@ where
             .enumerate()
             .for_each(|(k, c)| f(k, c));
     }
+}
+
+/// A `len`-long vector built chunk by chunk without zero-filling it first
+/// (for a large fresh heap block that fill is a serial pass over the whole
+/// output): `f(k, buf)` writes chunk `k` (`chunk` values, fewer for the
+/// last) into a reused per-job buffer, which is then copied into place; in
+/// parallel like [`for_each_chunk`]. `f` must write every element of `buf`
+/// (which holds the job's previous chunk).
+pub(super) fn collect_chunks<F>(len: usize, chunk: usize, f: F) -> Vec<f32>
+where
+    F: Fn(usize, &mut [f32]) + Sync + Send,
+{
+    let chunk = chunk.max(1);
+    let mut out: Vec<f32> = Vec::with_capacity(len);
+    let job = |buf: &mut Vec<f32>, (k, dst): (usize, &mut [MaybeUninit<f32>])| {
+        if buf.len() < dst.len() {
+            buf.resize(dst.len(), 0.0);
+        }
+        let buf = &mut buf[..dst.len()];
+        f(k, buf);
+        for (d, &v) in dst.iter_mut().zip(buf.iter()) {
+            d.write(v);
+        }
+    };
+    let spare = &mut out.spare_capacity_mut()[..len];
+    if len < MIN_PARALLEL_LEN {
+        let mut buf = Vec::new();
+        spare
+            .chunks_mut(chunk)
+            .enumerate()
+            .for_each(|c| job(&mut buf, c));
+    } else {
+        spare
+            .par_chunks_mut(chunk)
+            .enumerate()
+            .for_each_init(Vec::new, job);
+    }
+    // SAFETY: the capacity is at least `len`; the chunks cover the first
+    // `len` slots and `job` wrote every slot of its chunk (`buf` has
+    // exactly `dst.len()` values), so all `len` values are initialised.
+    unsafe { out.set_len(len) };
+    out
 }
 
 /// `f(item)` for every item, in parallel (with one `init()` state per rayon
@@ -234,10 +277,11 @@ impl Filter<'_> {
     }
 }
 
-/// `out = Σ_s ifft_axis(w_s · fft_axis(x_s))` along `axis` (0 = z, 1 = y,
+/// `out = b + Σ_s ifft_axis(w_s · fft_axis(x_s))` along `axis` (0 = z, 1 = y,
 /// 2 = x) for real images `x_s` and real symmetric weights `w_s` (unshifted
-/// frequency order, length `dims[axis]`, see [`symmetrised`]); the result
-/// is real. Two real lines share one complex FFT (`x_a + i·x_b`). Computed
+/// frequency order, length `dims[axis]`, see [`symmetrised`]), plus the
+/// optional real image `b = base` (0 when `None`); the result is real.
+/// Two real lines share one complex FFT (`x_a + i·x_b`). Computed
 /// in `f32`.
 ///
 /// Work split: along the contiguous axis, batches of whole lines written in
@@ -248,6 +292,7 @@ pub(super) fn filter_along_axis(
     dims: [usize; 3],
     axis: usize,
     terms: &[(&[f32], &[f64])],
+    base: Option<&[f32]>,
 ) -> Vec<f32> {
     let lines = Lines::new(dims, axis);
     let Lines { n, inner, outer } = lines;
@@ -262,8 +307,8 @@ pub(super) fn filter_along_axis(
         inverse,
     };
     let total = outer * n * inner;
-    let mut out = vec![0.0f32; total];
     if inner == 1 {
+        let mut out = vec![0.0f32; total];
         // Lines per job: an even number, about 16k values.
         let per = ((1 << 14) / n).clamp(2, 256) & !1;
         let job = |w: &mut Work, (c, chunk): (usize, &mut [f32])| {
@@ -276,6 +321,11 @@ pub(super) fn filter_along_axis(
                 ots: 1,
             };
             filter.run(w, batch, chunk);
+            if let Some(b) = base {
+                for (d, v) in chunk.iter_mut().zip(&b[c * per * n..]) {
+                    *d += v;
+                }
+            }
         };
         if total < MIN_PARALLEL_LEN {
             let mut w = filter.work(per);
@@ -313,15 +363,20 @@ pub(super) fn filter_along_axis(
             dst
         },
     );
-    for_each_chunk(&mut out, inner, |row, dst| {
+    collect_chunks(total, inner, |row, dst| {
         let (o, t) = (row / n, row % n);
         for (k, tile) in results[o * per_slab..(o + 1) * per_slab].iter().enumerate() {
             let i0 = k * TILE;
             let width = TILE.min(inner - i0);
-            dst[i0..i0 + width].copy_from_slice(&tile[t * width..(t + 1) * width]);
+            let part = &mut dst[i0..i0 + width];
+            part.copy_from_slice(&tile[t * width..(t + 1) * width]);
+            if let Some(b) = base {
+                for (d, v) in part.iter_mut().zip(&b[row * inner + i0..]) {
+                    *d += v;
+                }
+            }
         }
-    });
-    out
+    })
 }
 
 /// The full 3D DFT of a real `(z, y, x)` array in `f32` (like TorchIO's
