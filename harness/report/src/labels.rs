@@ -191,8 +191,9 @@ fn with_ci(c: &CiOut) -> String {
 }
 
 /// The ordinal axis: each annotated image at its Bradley–Terry score (x),
-/// its true position on y (base at the top), coloured by its true class;
-/// dashed vertical lines at the cut points.
+/// its true position on y (base at the top; dotted lines at the base 0 and
+/// the apex 1 when the stack reaches beyond them), coloured by its true
+/// class; dashed vertical lines at the cut points.
 fn axis_svg(r: &LabelStudyResult) -> String {
     use std::fmt::Write;
     let (w, h) = (760.0, 320.0);
@@ -208,8 +209,12 @@ fn axis_svg(r: &LabelStudyResult) -> String {
     }
     let ticks = crate::svg::nice_ticks(lo, hi.max(lo + 1e-9), 6);
     let (lo, hi) = (ticks.lo, ticks.hi);
+    // the true positions: base 0 and apex 1 always shown, the stack may reach beyond
+    let (ylo, yhi) = r.axis.iter().fold((0.0f64, 1.0f64), |(a, b), p| {
+        (a.min(p.position), b.max(p.position))
+    });
     let x = |s: f64| l + (s - lo) / (hi - lo) * (w - l - rt);
-    let y = |p: f64| t + p * (h - t - b);
+    let y = |p: f64| t + (p - ylo) / (yhi - ylo) * (h - t - b);
     let colours = ["#1f6fb4", "#3a9a4f", "#c0504d", "#8064a2", "#f79646"];
     let mut s = format!(
         r##"<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-label="Aggregated ranking scores against the true slice position"><rect x="{l}" y="{t}" width="{}" height="{}" fill="none" stroke="#ccc"/>"##,
@@ -227,13 +232,29 @@ fn axis_svg(r: &LabelStudyResult) -> String {
             ticks.label(v)
         );
     }
-    for (p, label) in [(0.0, "base 0"), (0.5, "0.5"), (1.0, "apex 1")] {
+    let mut marks = vec![(0.0, "base 0".to_string()), (1.0, "apex 1".to_string())];
+    for v in [ylo, yhi] {
+        if v < -1e-9 || v > 1.0 + 1e-9 {
+            marks.push((v, crate::svg::format_fixed(v, 2)));
+        }
+    }
+    for (p, label) in &marks {
         let _ = write!(
             s,
-            r#"<text x="{}" y="{:.1}" text-anchor="end" font-size="11" dominant-baseline="middle">{label}</text>"#,
+            r##"<text x="{}" y="{:.1}" text-anchor="end" font-size="11" dominant-baseline="middle">{label}</text>"##,
             l - 6.0,
-            y(p)
+            y(*p)
         );
+    }
+    for p in [0.0, 1.0] {
+        if ylo < p && p < yhi {
+            let _ = write!(
+                s,
+                r##"<line x1="{l}" x2="{}" y1="{1:.1}" y2="{1:.1}" stroke="#999" stroke-dasharray="2 3"/>"##,
+                w - rt,
+                y(p)
+            );
+        }
     }
     let _ = write!(
         s,
