@@ -25,8 +25,9 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use sensibench_core::{Grid, Image, ParamValue, Params, SeededRng};
-use sensibench_perturb::mr::kspace::{self, Axis3, RigidMove};
-use sensibench_perturb::mr::spatial::{self, Axis, ControlGrid};
+use sensibench_perturb::mr::Axis;
+use sensibench_perturb::mr::kspace::{self, RigidMove};
+use sensibench_perturb::mr::spatial::{self, ControlGrid};
 use sensibench_perturb::registry;
 
 /// `(cy, cx, cz, sigma, amplitude)` of the phantom's Gaussians.
@@ -220,7 +221,7 @@ fn build(artefact: &'static str, image: &Image, args: &Args) -> Result<Case, Str
             kspace::spike(&img, &[[0.3, 0.6, 0.5]], 1.0)
         }),
         "ghosting" => kernel_case(artefact, "mr::kspace::ghosting", move || {
-            kspace::ghosting(&img, 4, Axis3::Y, 0.5, 0.02)
+            kspace::ghosting(&img, 4, Axis::Y, 0.5, 0.02)
         }),
         "motion" => {
             let moves = [

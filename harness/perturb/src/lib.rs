@@ -73,7 +73,8 @@ pub use marker::{
     Corner, Glyph, MarkerInject, MarkerRemove, MarkerSpec, MarkerSwap, MinmaxClip, Placement,
     Region, glyph_mask, inject_marker, mark_region, region_of,
 };
-pub use mr::kspace::{Axis3, RigidMove, ghosting, motion, spike};
+pub use mr::Axis;
+pub use mr::kspace::{RigidMove, ghosting, motion, spike};
 pub use mr::spatial::{ControlGrid, anisotropy, bias_field, elastic, rician};
 pub use noise::GaussianNoise;
 pub use options::{Fill, PlaneAxis};

@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use sensibench_core::{Error, Grid, Image, LabelMap, ParamValue, Params, SeededRng};
+use sensibench_perturb::mr::Axis;
 use sensibench_perturb::mr::kspace::{
-    Axis3, RigidMove, RotationCentre, ghosting, motion, motion_with_centre, spike,
+    RigidMove, RotationCentre, ghosting, motion, motion_with_centre, spike,
 };
 use sensibench_perturb::registry;
 
@@ -69,9 +70,9 @@ fn run_case(meta: &serde_json::Value, image: &Image) -> Image {
         }
         "ghosting" => {
             let axis = match p["axis"].as_str().unwrap() {
-                "y" => Axis3::Y,
-                "x" => Axis3::X,
-                _ => Axis3::Z,
+                "y" => Axis::Y,
+                "x" => Axis::X,
+                _ => Axis::Z,
             };
             ghosting(
                 image,
@@ -213,10 +214,10 @@ fn spike_on_a_signed_impulse_uses_the_full_spectrum() {
 fn ghosting_hand_cases() {
     let image = phantom(&grid_2d(12, 10));
     // intensity 0 and count 0 are the identity, bit for bit
-    assert_eq!(ghosting(&image, 4, Axis3::Y, 0.0, 0.02).unwrap(), image);
-    assert_eq!(ghosting(&image, 0, Axis3::Y, 0.7, 0.02).unwrap(), image);
+    assert_eq!(ghosting(&image, 4, Axis::Y, 0.0, 0.02).unwrap(), image);
+    assert_eq!(ghosting(&image, 0, Axis::Y, 0.7, 0.02).unwrap(), image);
     // count 1, no restore: every plane scaled, so x' = (1 - i)·x
-    for axis in [Axis3::Y, Axis3::X] {
+    for axis in [Axis::Y, Axis::X] {
         let out = ghosting(&image, 1, axis, 0.25, 0.0).unwrap();
         for (a, b) in out.data().iter().zip(image.data()) {
             assert!((a - 0.75 * b).abs() < 1e-4, "{a} vs {b}");
@@ -228,12 +229,12 @@ fn ghosting_hand_cases() {
         }
     }
     // a 2D image has no z axis
-    let err = ghosting(&image, 4, Axis3::Z, 0.5, 0.02).unwrap_err();
+    let err = ghosting(&image, 4, Axis::Z, 0.5, 0.02).unwrap_err();
     assert!(
         matches!(err, Error::InvalidParameter { ref name, .. } if name == "ghosting.axis"),
         "{err}"
     );
-    let err = ghosting(&image, 4, Axis3::Y, 1.5, 0.02).unwrap_err();
+    let err = ghosting(&image, 4, Axis::Y, 1.5, 0.02).unwrap_err();
     assert!(
         matches!(err, Error::InvalidParameter { ref name, .. } if name == "ghosting.intensity"),
         "{err}"
@@ -483,7 +484,7 @@ fn timing() {
             spike(&signed, &[[0.3, 0.6, 0.5]], 1.0).unwrap()
         });
         time("ghosting", &|| {
-            ghosting(&image, 4, Axis3::Y, 0.5, 0.02).unwrap()
+            ghosting(&image, 4, Axis::Y, 0.5, 0.02).unwrap()
         });
         time("motion", &|| motion(&image, &moves3d).unwrap());
     }

@@ -8,8 +8,9 @@
 use std::path::{Path, PathBuf};
 
 use sensibench_core::{Grid, Image, LabelMap, ParamValue, Params, Perturbation, SeededRng};
+use sensibench_perturb::mr::Axis;
 use sensibench_perturb::mr::spatial::{
-    Anisotropy, Axis, BiasField, ControlGrid, Elastic, RicianNoise, anisotropy, bias_field,
+    Anisotropy, BiasField, ControlGrid, Elastic, RicianNoise, anisotropy, bias_field,
     bias_field_terms, elastic, rician,
 };
 use serde_json::Value;

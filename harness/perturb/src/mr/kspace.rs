@@ -34,74 +34,8 @@ use sensibench_core::{
     SeededRng, SeverityScale, severity_level,
 };
 
-use super::fft;
+use super::{Axis, fft, integer_option};
 use crate::options::{finite, invalid, unchanged};
-
-/// An axis of a 2D or 3D image (option `axis` of [`Ghosting`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Axis3 {
-    /// Rows (TorchIO spatial axis 0).
-    Y,
-    /// Columns (TorchIO spatial axis 1).
-    X,
-    /// Slices (TorchIO spatial axis 2); 3D images only.
-    Z,
-}
-
-impl Axis3 {
-    /// Reads option `key` (`y`, `x` or `z`; `default` when absent); errors
-    /// name `perturbation.key`.
-    pub fn from_params(
-        params: &Params,
-        perturbation: &str,
-        key: &str,
-        default: Axis3,
-    ) -> Result<Self> {
-        if !params.0.contains_key(key) {
-            return Ok(default);
-        }
-        match params.text(key, "")? {
-            "y" => Ok(Axis3::Y),
-            "x" => Ok(Axis3::X),
-            "z" => Ok(Axis3::Z),
-            other => Err(Error::invalid(
-                &format!("{perturbation}.{key}"),
-                format!("`{other}`"),
-                "`y`, `x` or `z`",
-            )),
-        }
-    }
-    /// The axis index in our `(z, y, x)` order.
-    pub fn index(self) -> usize {
-        match self {
-            Axis3::Z => 0,
-            Axis3::Y => 1,
-            Axis3::X => 2,
-        }
-    }
-}
-
-/// Integer option `key` in `lo..=hi` (`default` when absent).
-fn integer_option(
-    params: &Params,
-    perturbation: &str,
-    key: &str,
-    default: usize,
-    lo: usize,
-    hi: usize,
-) -> Result<usize> {
-    let v = params.number(key, default as f64)?;
-    if v.is_finite() && v.fract() == 0.0 && v >= lo as f64 && v <= hi as f64 {
-        Ok(v as usize)
-    } else {
-        Err(invalid(
-            perturbation,
-            key,
-            v,
-            &format!("an integer in {lo}..={hi}"),
-        ))
-    }
-}
 
 /// Number option `key` in `[lo, hi]` (`default` when absent).
 fn number_option(
@@ -404,7 +338,7 @@ fn ghosting_mask(n: usize, count: usize, intensity: f64, restore: f64) -> Vec<f6
 pub fn ghosting(
     image: &Image,
     count: usize,
-    axis: Axis3,
+    axis: Axis,
     intensity: f64,
     restore: f64,
 ) -> Result<Image> {
@@ -424,7 +358,7 @@ pub fn ghosting(
             "a fraction in [0, 1]",
         ));
     }
-    if axis == Axis3::Z && image.grid().ndim() == 2 {
+    if axis == Axis::Z && image.grid().ndim() == 2 {
         return Err(Error::invalid(
             "ghosting.axis",
             "`z`",
@@ -1277,7 +1211,7 @@ pub struct Ghosting {
     /// Every `count`-th plane is modified.
     pub count: usize,
     /// The k-space axis of the planes.
-    pub axis: Axis3,
+    pub axis: Axis,
     /// Fraction of the planes around the k-space centre restored.
     pub restore: f64,
 }
@@ -1290,7 +1224,7 @@ impl Ghosting {
         params.check_known(Self::NAME, &["count", "axis", "restore"])?;
         Ok(Ghosting {
             count: integer_option(params, Self::NAME, "count", 4, 0, 1024)?,
-            axis: Axis3::from_params(params, Self::NAME, "axis", Axis3::Y)?,
+            axis: Axis::from_params(params, Self::NAME, Axis::Y)?,
             restore: number_option(params, Self::NAME, "restore", 0.02, 0.0, 1.0)?,
         })
     }
@@ -1340,7 +1274,7 @@ impl Perturbation for Ghosting {
 #[derive(Clone, Debug)]
 pub struct GhostingSeverity {
     /// The k-space axis of the planes.
-    pub axis: Axis3,
+    pub axis: Axis,
     /// Fraction of the planes around the k-space centre restored.
     pub restore: f64,
 }
@@ -1350,7 +1284,7 @@ impl GhostingSeverity {
     pub fn from_params(params: &Params) -> Result<Self> {
         params.check_known(Ghosting::NAME, &["axis", "restore"])?;
         Ok(GhostingSeverity {
-            axis: Axis3::from_params(params, Ghosting::NAME, "axis", Axis3::Y)?,
+            axis: Axis::from_params(params, Ghosting::NAME, Axis::Y)?,
             restore: number_option(params, Ghosting::NAME, "restore", 0.02, 0.0, 1.0)?,
         })
     }
