@@ -734,10 +734,18 @@ impl CardiacPhantom {
     /// below 0 the slice lies above the base (the myocardial ring opens into
     /// the outflow tract and atrium over `t ∈ [−0.25, 0]`), above 1 beyond
     /// the apex (the cavity closes by 1.1, the myocardial cap vanishes by
-    /// 1.35). Fails for a non-finite `t`.
+    /// 1.35). Fails for `t` outside `[−0.25, 1.35]` ([`crate::POSITIONS`]).
     pub fn render_at(&self, i: usize, t: f64) -> Result<(Image, LabelMap)> {
-        if !t.is_finite() {
-            return Err(Error::invalid("position", t, "a finite long-axis position"));
+        if !(crate::stacks::POSITIONS.0..=crate::stacks::POSITIONS.1).contains(&t) {
+            return Err(Error::invalid(
+                "position",
+                t,
+                &format!(
+                    "a long-axis position within [{}, {}]",
+                    crate::stacks::POSITIONS.0,
+                    crate::stacks::POSITIONS.1
+                ),
+            ));
         }
         self.check_index(i)?;
         let m = self.slices_per_subject;

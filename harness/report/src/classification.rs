@@ -563,13 +563,12 @@ pub(crate) fn build<'a>(
     numbering: &mut Numbering,
     swatch: &dyn Fn(&str) -> String,
 ) -> ClassificationView<'a> {
-    let labels = c.labels.as_ref().map(|l| crate::labels::view(l, numbering));
-    let mut next_table = || {
+    let next_table = |numbering: &mut Numbering| {
         numbering.table += 1;
         numbering.table - 1
     };
     let shortcut = c.shortcut.as_ref().map(|s| ShortcutView {
-        table: next_table(),
+        table: next_table(numbering),
         reference: &s.reference,
         conditions: s.conditions.iter().map(String::as_str).collect(),
         method: s.saliency_method.as_deref(),
@@ -594,9 +593,12 @@ pub(crate) fn build<'a>(
             })
             .collect(),
     });
-    let tests = (!c.tests.is_empty()).then(|| tests_view(&c.tests, next_table(), swatch));
+    // the label study's section follows the robustness curves: its tables
+    // after the shortcut table, its figure after the curves' figures
+    let labels = c.labels.as_ref().map(|l| crate::labels::view(l, numbering));
+    let tests = (!c.tests.is_empty()).then(|| tests_view(&c.tests, next_table(numbering), swatch));
     let localisation = (!c.localisation.is_empty()).then(|| LocalisationView {
-        table: next_table(),
+        table: next_table(numbering),
         rows: c
             .localisation
             .iter()

@@ -127,6 +127,20 @@ pub struct LabelStudyResult {
     pub models: Vec<String>,
     /// The classifiers.
     pub training: Vec<TrainingOut>,
+    /// Confidence level of the κ intervals.
+    #[serde(default = "default_level")]
+    pub level: f64,
+    /// What was left out and why.
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// SHA-256 of the suite that made the study (a resumed run reuses the
+    /// study only when it matches).
+    #[serde(default)]
+    pub suite_hash: String,
+}
+
+fn default_level() -> f64 {
+    0.95
 }
 
 // ---------------------------------------------------------------- rendering
@@ -145,6 +159,8 @@ pub(crate) struct LabelsView {
     models: Vec<String>,
     axis_svg: String,
     cuts: String,
+    level: String,
+    notes: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -321,7 +337,9 @@ pub(crate) fn view(
         numbering.table += 1;
         numbering.table - 1
     };
-    let (truth_table, observer_table, training_table) = (table(), table(), table());
+    let truth_table = table();
+    let observer_table = if r.observers.is_empty() { 0 } else { table() };
+    let training_table = if r.training.is_empty() { 0 } else { table() };
     numbering.figure += 1;
     let axis_figure = numbering.figure - 1;
     let e = &r.effort;
@@ -376,6 +394,8 @@ pub(crate) fn view(
         ),
         models: r.models.clone(),
         axis_svg: axis_svg(r),
+        level: format!("{}%", crate::svg::format_compact(r.level * 100.0)),
+        notes: r.notes.clone(),
         cuts: r
             .cut_points
             .iter()

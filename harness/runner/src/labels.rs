@@ -8,8 +8,9 @@
 //!
 //! Files under `<run>/labels/`:
 //! - `rankings.csv` (`annotator,batch,order`), `single.csv`
-//!   (`annotator,image,label`): the annotations used (re-read through the
-//!   same readers as recorded files);
+//!   (`annotator,image,label`): the annotations used, simulated (and re-read
+//!   through the same readers as recorded files) or copied from the
+//!   recorded files;
 //! - `study.json` ([`LabelStudyResult`]): agreement, the ordinal axis, the
 //!   effort, the training;
 //! - `models/<source>.pt`: the fine-tuned classifiers.
@@ -100,23 +101,31 @@ fn triple(
 fn ranking_labels(
     ids: &[String],
     sessions: &[RankingSession],
-    lp: &LabelStudyPlan,
-    k: usize,
+    alpha: f64,
+    how: &Cut,
+    pass: &str,
 ) -> Result<(Vec<f64>, Vec<u32>, Vec<f64>)> {
-    let fit = bradley_terry_ids(ids, sessions, lp.alpha).map_err(core_err("Bradley–Terry"))?;
+    let fit = bradley_terry_ids(ids, sessions, alpha).map_err(core_err("Bradley–Terry"))?;
     if let Some(i) = fit.comparisons.iter().position(|&c| c == 0) {
         return Err(RunError::Other(format!(
-            "label study: image `{}` was never ranked; every annotated image needs a ranking",
+            "label study: image `{}` was never ranked in {pass}; every annotated image needs a ranking",
             ids[i]
         )));
     }
-    let how = match &lp.cut {
-        CutPlan::Fractions(f) => Cut::Fractions(f.clone()),
-        CutPlan::Points(p) => Cut::Points(p.clone()),
-    };
-    let (labels, points) = cut(&fit.scores, &how).map_err(core_err("cut"))?;
-    debug_assert!(labels.iter().all(|&l| (l as usize) < k));
+    let (labels, points) = cut(&fit.scores, how).map_err(core_err("cut"))?;
     Ok((fit.scores, labels, points))
+}
+
+/// The declared cut; fractions are normalised to sum to exactly 1 (the
+/// suite accepts a sum within 1e-6).
+fn declared_cut(plan: &CutPlan) -> Cut {
+    match plan {
+        CutPlan::Fractions(f) => {
+            let sum: f64 = f.iter().sum();
+            Cut::Fractions(f.iter().map(|x| x / sum).collect())
+        }
+        CutPlan::Points(p) => Cut::Points(p.clone()),
+    }
 }
 
 fn accuracy(a: &[u32], b: &[u32]) -> f64 {
@@ -153,7 +162,7 @@ pub(crate) fn prepare(
     };
     let models: Vec<ModelPlan> = lp.training.sources.iter().map(|&s| model_plan(s)).collect();
     if resume
-        && read_study(run_dir).is_some()
+        && read_study(run_dir).is_some_and(|r| r.suite_hash == plan.suite_hash)
         && models.iter().all(|m| match &m.backend {
             sensibench_suite::plan::BackendPlan::TorchScript { path, .. } => path.is_file(),
             _ => false,
@@ -178,7 +187,11 @@ pub(crate) fn prepare(
     };
     let rankings_csv = dir.join("rankings.csv");
     let sessions: Vec<RankingSession> = match &rk.sessions {
-        Some(path) => read_rankings(path).map_err(core_err("rankings"))?,
+        Some(path) => {
+            let sessions = read_rankings(path).map_err(core_err("rankings"))?;
+            write_rankings(&rankings_csv, &sessions).map_err(core_err("rankings"))?;
+            sessions
+        }
         None => {
             let mut all = Vec::new();
             let passes = rk
@@ -208,7 +221,20 @@ pub(crate) fn prepare(
         .filter(|s| !s.annotator.ends_with(REPEAT))
         .cloned()
         .collect();
-    let (scores, rank_labels, cut_points) = ranking_labels(&ids, &first_pass, lp, k)?;
+    let (scores, rank_labels, cut_points) = ranking_labels(
+        &ids,
+        &first_pass,
+        lp.alpha,
+        &declared_cut(&lp.cut),
+        "the first passes",
+    )?;
+    // Each pass is cut into the consensus' class sizes, so that a pass's
+    // weaker fit (fewer comparisons, more shrinkage) does not move images
+    // towards the middle class.
+    let consensus_counts: Vec<usize> = (0..k)
+        .map(|c| rank_labels.iter().filter(|&&l| l as usize == c).count())
+        .collect();
+    let mut notes: Vec<String> = Vec::new();
     let batches = first_pass.len();
 
     // --- one image at a time, in the same time
@@ -225,7 +251,14 @@ pub(crate) fn prepare(
     };
     let single_csv = dir.join("single.csv");
     let singles: Vec<SingleLabel> = match &sg.labels {
-        Some(path) => read_single_labels(path, Some(&plan.classes)).map_err(core_err("labels"))?,
+        Some(path) => {
+            let labels =
+                read_single_labels(path, Some(&plan.classes)).map_err(core_err("labels"))?;
+            write_single_labels(&single_csv, &labels, Some(&plan.classes))
+                .map_err(core_err("labels"))?;
+            labels
+        }
+
         None => {
             let mut all = Vec::new();
             let a_n = sg.annotators.len();
@@ -287,9 +320,21 @@ pub(crate) fn prepare(
     // --- per-pass label sets
     let mut pass_sets: Vec<(String, String, String, Vec<u32>)> = Vec::new(); // (method, name, annotator, labels)
     for (a, ss) in &by_annotator {
-        let (_, labels, _) = ranking_labels(&ids, ss, lp, k)?;
-        let who = a.trim_end_matches(REPEAT).to_string();
-        pass_sets.push(("ranking".into(), a.to_string(), who, labels));
+        match ranking_labels(
+            &ids,
+            ss,
+            lp.alpha,
+            &Cut::Counts(consensus_counts.clone()),
+            &format!("pass `{a}`"),
+        ) {
+            Ok((_, labels, _)) => {
+                let who = a.trim_end_matches(REPEAT).to_string();
+                pass_sets.push(("ranking".into(), a.to_string(), who, labels));
+            }
+            Err(e) => notes.push(format!(
+                "ranking pass `{a}` is left out of the agreement tables: {e}"
+            )),
+        }
     }
     let mut single_by: BTreeMap<&str, BTreeMap<&str, u32>> = BTreeMap::new();
     for s in &singles {
@@ -303,9 +348,14 @@ pub(crate) fn prepare(
             continue;
         }
         let labels: Option<Vec<u32>> = ids.iter().map(|id| m.get(id.as_str()).copied()).collect();
-        if let Some(labels) = labels {
-            let who = a.trim_end_matches(REPEAT).to_string();
-            pass_sets.push(("single".into(), a.to_string(), who, labels));
+        match labels {
+            Some(labels) => {
+                let who = a.trim_end_matches(REPEAT).to_string();
+                pass_sets.push(("single".into(), a.to_string(), who, labels));
+            }
+            None => notes.push(format!(
+                "one-at-a-time pass `{a}` does not label every image; it is left out of the agreement tables"
+            )),
         }
     }
 
@@ -327,7 +377,7 @@ pub(crate) fn prepare(
             )?,
         },
         TruthAgreement {
-            label_set: format!("one at a time (majority of {per_image})"),
+            label_set: format!("one at a time (majority of {})", used.len()),
             method: "single".into(),
             consensus: true,
             accuracy: accuracy(&single_labels, &truth),
@@ -405,14 +455,14 @@ pub(crate) fn prepare(
         images: n,
         batches,
         ranking_hours: hours(batches as f64 * rk.seconds_per_batch),
-        single_labels_per_image: per_image,
-        single_hours: hours((per_image * n) as f64 * sg.seconds_per_label),
+        single_labels_per_image: used.len(),
+        single_hours: hours((used.len() * n) as f64 * sg.seconds_per_label),
     };
     let described = vec![
         match &rk.sessions {
             Some(p) => format!("rankings recorded in {}", p.display()),
             None => format!(
-                "ranking annotators {}: batches of {}, each image seen {} times per pass, perceived position = true position + N(0, {}²) per view; {} s per batch",
+                "ranking annotators {}: batches of {}, each image seen at least {} times per pass, perceived position = true position + N(0, {}²) per view; {} s per batch",
                 rk.annotators.join(", "),
                 rk.batch_size,
                 rk.views_per_image,
@@ -451,6 +501,9 @@ pub(crate) fn prepare(
         effort: effort_out,
         models: described,
         training,
+        level,
+        notes,
+        suite_hash: plan.suite_hash.clone(),
     };
     let path = dir.join("study.json");
     let text = serde_json::to_string_pretty(&result)

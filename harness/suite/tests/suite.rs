@@ -1836,6 +1836,31 @@ fn label_study_errors_point_at_the_key() {
     let (line, _, msg) = one_error(&t, &labels_with("  test: test", "  test: train"));
     assert_eq!(line, 10);
     assert!(msg.contains("different dataset"), "{msg}");
+    // the annotated and the test set must be the same stacks, split apart
+    let e = errors(
+        &t,
+        &labels_with(
+            "cuts: [0.2, 0.8], split: train }",
+            "cuts: [0.2, 0.8], split: all }",
+        ),
+    );
+    assert!(
+        e.iter()
+            .any(|(l, _, m)| *l == 10 && m.contains("`split: train`")),
+        "{e:?}"
+    );
+    let e = errors(
+        &t,
+        &labels_with(
+            "subjects: 20, slices_per_subject: 12, size: 48, cuts: [0.2, 0.8], split: test",
+            "subjects: 20, slices_per_subject: 10, size: 48, cuts: [0.2, 0.8], split: test",
+        ),
+    );
+    assert!(
+        e.iter()
+            .any(|(_, _, m)| m.contains("must be the same stacks")),
+        "{e:?}"
+    );
     // a missing starting model
     let (line, _, msg) = one_error(&t, &labels_with("../models/net.pt", "../models/none.pt"));
     assert_eq!(line, 15);

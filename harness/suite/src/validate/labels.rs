@@ -5,7 +5,7 @@ use serde_saphyr::Spanned;
 use super::{Checker, at_least, backticked, pos, preprocess};
 use crate::plan::{
     AugmentPlan, CutPlan, DatasetPlan, DatasetSource, LabelSource, LabelStudyPlan,
-    LabelTrainingPlan, OptimizerPlan, RankingPlan, SinglePlan,
+    LabelTrainingPlan, OptimizerPlan, RankingPlan, SinglePlan, Split,
 };
 use crate::raw::{RawLabels, RawOptimizer};
 
@@ -94,6 +94,54 @@ pub(super) fn labels(
             pos(&r.test),
             "`test` must be a different dataset from `dataset` (e.g. `split: test` of the same stacks)",
         );
+    } else {
+        // The same stacks, annotated on the training subjects and scored on
+        // the others: no subject on both sides, the same true classes.
+        let stacks = |name: &str| {
+            datasets
+                .iter()
+                .find(|p| p.name == name)
+                .and_then(|p| match &p.source {
+                    DatasetSource::PhantomStacks {
+                        subjects,
+                        slices_per_subject,
+                        size,
+                        positions,
+                        cuts,
+                        split,
+                    } => Some((
+                        (
+                            *subjects,
+                            *slices_per_subject,
+                            *size,
+                            *positions,
+                            cuts.clone(),
+                        ),
+                        *split,
+                    )),
+                    _ => None,
+                })
+        };
+        if let (Some((a, sa)), Some((b, sb))) = (stacks(&r.dataset.value), stacks(&r.test.value)) {
+            if sa != Split::Train || sb != Split::Test {
+                ck.error(
+                    pos(&r.test),
+                    format!(
+                        "the annotated dataset `{}` needs `split: train` and the test dataset `{}` `split: test`, so that no subject is on both sides",
+                        r.dataset.value, r.test.value
+                    ),
+                );
+            }
+            if a != b {
+                ck.error(
+                    pos(&r.test),
+                    format!(
+                        "`{}` and `{}` must be the same stacks (subjects, slices_per_subject, size, positions, cuts), split differently",
+                        r.dataset.value, r.test.value
+                    ),
+                );
+            }
+        }
     }
 
     let cut = match (&r.cut.value.fractions, &r.cut.value.points) {
