@@ -250,7 +250,7 @@ fn axis_svg(r: &LabelStudyResult) -> String {
     }
     let mut marks = vec![(0.0, "base 0".to_string()), (1.0, "apex 1".to_string())];
     for v in [ylo, yhi] {
-        if v < -1e-9 || v > 1.0 + 1e-9 {
+        if !(-1e-9..=1.0 + 1e-9).contains(&v) {
             marks.push((v, crate::svg::format_fixed(v, 2)));
         }
     }
