@@ -35,7 +35,7 @@ use sensibench_core::{
 };
 
 use super::{Axis, fft, integer_option};
-use crate::options::{finite, invalid, unchanged};
+use crate::options::{finite, invalid, magnitude, unchanged};
 
 /// Number option `key` in `[lo, hi]` (`default` when absent).
 fn number_option(
@@ -1438,13 +1438,9 @@ impl Perturbation for Motion {
         value: f64,
         rng: &mut SeededRng,
     ) -> Result<(Image, Option<LabelMap>)> {
-        let degrees = finite(Self::NAME, "degrees", value)?;
-        if degrees < 0.0 {
-            return Err(invalid(Self::NAME, "degrees", degrees, "an angle >= 0"));
-        }
-        if degrees == 0.0 {
+        let Some(degrees) = magnitude(Self::NAME, "degrees", value, "an angle >= 0")? else {
             return Ok(unchanged(image, mask));
-        }
+        };
         let moves = draw_moves(
             rng,
             self.movements,
