@@ -20,6 +20,7 @@ fn options(out: &Path) -> RunOptions {
         threads: 2,
         progress: false,
         git_sha: "test".into(),
+        shard: None,
     }
 }
 

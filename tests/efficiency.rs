@@ -53,6 +53,7 @@ fn options(out: &Path, resume: bool) -> RunOptions {
         threads: 1,
         progress: false,
         git_sha: "test".into(),
+        shard: None,
     }
 }
 

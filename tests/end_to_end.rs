@@ -62,6 +62,7 @@ fn options(out: &Path) -> RunOptions {
         threads: 0,
         progress: false,
         git_sha: "test".into(),
+        shard: None,
     }
 }
 

@@ -58,6 +58,7 @@ fn label_study_runs_and_reports() {
         threads: 1,
         progress: false,
         git_sha: "test".into(),
+        shard: None,
     };
     let s = run(&plan, &registry, &opts).expect("run");
     assert_eq!(s.failed_rows, 0);

@@ -32,3 +32,15 @@ pub fn load(suite: &Path, data_root: &Path) -> Result<Plan, String> {
     };
     load_suite(suite, data_root, &catalog).map_err(|e| e.to_string())
 }
+
+/// The `sensibench` executable built beside the test binaries
+/// (`<target>/debug/deps/<test>` → `<target>/debug/sensibench`): `make test`
+/// builds every target of the workspace before it runs the tests.
+pub fn cli_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    let mut dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir.pop();
+    }
+    dir.join("sensibench")
+}

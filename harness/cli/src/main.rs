@@ -55,6 +55,21 @@ enum Command {
         /// No progress bars.
         #[arg(long)]
         quiet: bool,
+        /// Run only shard I of N (0-based, e.g. 0/4) of the run's parts; needs
+        /// --run-id. Writes OUT/<suite>/<run id>/shards/I-of-N/; join the
+        /// shards with `sensibench merge`.
+        #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+        shard: Option<sensibench_runner::Shard>,
+    },
+    /// Join the shards of a run (`run --shard I/N`) into one run folder and
+    /// write its report; prints the report's path.
+    Merge {
+        /// Every shard folder of the run (OUT/<suite>/<run id>/shards/*).
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+        /// Where to write the merged run (default: the run folder holding `shards/`).
+        #[arg(long)]
+        into: Option<PathBuf>,
     },
     /// (Re)write the HTML report of a run folder; prints its path.
     Report { run_dir: PathBuf },
@@ -104,6 +119,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             run_id,
             threads,
             quiet,
+            shard,
         } => {
             let plan = load(&suite, data_root)?;
             if threads > 0 {
@@ -122,6 +138,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                 threads,
                 progress: !quiet,
                 git_sha: git_sha(suite.parent().unwrap_or(Path::new("."))),
+                shard,
             };
             let summary = sensibench_runner::run(&plan, &registry()?, &opts)?;
             eprintln!(
@@ -143,7 +160,35 @@ fn dispatch(cli: Cli) -> Result<()> {
                     t.model, t.predictions, t.inference, t.pipeline
                 );
             }
+            if let Some(s) = shard {
+                // a shard's report would show a fraction of the run: merge first
+                eprintln!(
+                    "shard {}/{} finished; merge the shards with: sensibench merge {}",
+                    s.index,
+                    s.count,
+                    summary
+                        .run_dir
+                        .parent()
+                        .unwrap_or(Path::new("."))
+                        .join("*")
+                        .display()
+                );
+                println!("{}", summary.run_dir.display());
+                return Ok(());
+            }
             let path = sensibench_runner::publish::write_report(&summary.run_dir)?;
+            println!("{}", path.display());
+            Ok(())
+        }
+        Command::Merge { shards, into } => {
+            let merged = sensibench_runner::merge(&shards, into.as_deref())?;
+            eprintln!(
+                "merged {} shard(s): {} file(s) into {}",
+                merged.shards,
+                merged.files,
+                merged.run_dir.display()
+            );
+            let path = sensibench_runner::publish::write_report(&merged.run_dir)?;
             println!("{}", path.display());
             Ok(())
         }
@@ -154,6 +199,10 @@ fn dispatch(cli: Cli) -> Result<()> {
         }
         Command::Evaluate(args) => evaluate::run(&args),
     }
+}
+
+fn parse_shard(s: &str) -> std::result::Result<sensibench_runner::Shard, String> {
+    sensibench_runner::Shard::parse(s)
 }
 
 /// Every registered perturbation.

@@ -25,9 +25,10 @@ use crate::manifest::{DatasetInfo, Manifest};
 use crate::predict::{Item, ModelTiming, Predictor};
 use crate::run::{
     BASELINE, BoundPerturbation, RunOptions, RunSummary, apply, bind_perturbations, choose_run_dir,
-    git_sha_or, load_model, mode_str, prediction_bar, run_id_of,
+    git_sha_or, load_model, mean_voxels, mode_str, part_name, prediction_bar,
 };
-use crate::{Result, RunError, datasets::load_samples, io_err, sanitize, time};
+use crate::shard::{Ownership, ShardInfo, Unit};
+use crate::{Result, RunError, datasets::load_samples, io_err, time};
 
 /// Perturbations that act on the sample's region (the marker box): a sample
 /// without a region passes through them unchanged.
@@ -154,6 +155,9 @@ fn classify(
     }
 }
 
+/// The saliency stage as one shard unit.
+const SALIENCY_UNIT: &str = "saliency";
+
 /// Runs a classification plan.
 pub(crate) fn run(
     plan: &Plan,
@@ -161,9 +165,8 @@ pub(crate) fn run(
     opts: &RunOptions,
 ) -> Result<RunSummary> {
     let started = Instant::now();
-    let run_dir = choose_run_dir(plan, opts)?;
+    let (run_dir, run_id) = choose_run_dir(plan, opts)?;
     std::fs::create_dir_all(run_dir.join("predictions")).map_err(io_err(&run_dir))?;
-    let run_id = run_id_of(&run_dir);
     // A label study trains its classifiers first; they are then evaluated
     // like any other model, on every dataset but the annotated one.
     let with_study;
@@ -242,6 +245,31 @@ pub(crate) fn run(
             }
         })
         .collect();
+
+    let mut units: Vec<Unit> = Vec::new();
+    for (d, samples) in &datasets {
+        let voxels = mean_voxels(samples);
+        for bp in &perturbations {
+            for m in &models {
+                units.push(Unit {
+                    name: format!(
+                        "predictions/{}.parquet",
+                        part_name(&m.info.name, &d.name, &bp.info.label)
+                    ),
+                    cost: (samples.len() * bp.info.points.len()) as f64 * voxels,
+                });
+            }
+        }
+    }
+    if let Some(sp) = &plan.saliency {
+        let samples: usize = datasets.iter().map(|(_, s)| s.len()).sum();
+        let voxels = datasets.first().map_or(0.0, |(_, s)| mean_voxels(s));
+        units.push(Unit {
+            name: SALIENCY_UNIT.into(),
+            cost: (models.len() * samples * sp.methods.len().max(1)) as f64 * voxels * 20.0,
+        });
+    }
+    let owned = Ownership::of(opts.shard, &units);
 
     let point_index = |label: &str, point: f64| -> u32 {
         perturbations
@@ -323,6 +351,11 @@ pub(crate) fn run(
         efficiency: None,
         task: "classification".into(),
         classification: Some(info),
+        shard: opts.shard.map(|s| ShardInfo {
+            index: s.index,
+            count: s.count,
+            units: owned.list().unwrap_or_default(),
+        }),
     };
     manifest.write(&run_dir)?;
 
@@ -349,13 +382,12 @@ pub(crate) fn run(
         for bp in &perturbations {
             let mut cells: Option<Vec<Cell>> = None;
             for (mi, lm) in models.iter_mut().enumerate() {
-                let part = format!(
-                    "{}__{}__{}",
-                    sanitize(&lm.info.name),
-                    sanitize(&dplan.name),
-                    sanitize(&bp.info.label)
-                );
+                let part = part_name(&lm.info.name, &dplan.name, &bp.info.label);
                 let n_pred = samples.len() * bp.info.points.len();
+                if !owned.owns(&format!("predictions/{part}.parquet")) {
+                    bar.inc(n_pred as u64);
+                    continue;
+                }
                 let needs_clean = dplan.reference == ReferenceMode::UnperturbedPrediction;
                 if opts.resume && prediction_part_path(&run_dir, &part).is_file() {
                     summary.parts_skipped += 1;
@@ -481,7 +513,9 @@ pub(crate) fn run(
         }
     }
     bar.finish_and_clear();
-    if let Some(sp) = &plan.saliency {
+    if let Some(sp) = &plan.saliency
+        && owned.owns(SALIENCY_UNIT)
+    {
         let (parts, rows, _notes) =
             crate::saliency::run_saliency(&crate::saliency::SaliencyContext {
                 plan,

@@ -405,6 +405,57 @@ pub(crate) struct StudyContext<'a> {
     pub git_sha: &'a str,
     pub resume: bool,
     pub progress: bool,
+    /// The units this process runs (a shard's, or all).
+    pub owned: &'a crate::shard::Ownership,
+}
+
+/// The study's fine-tunings as shard units (`efficiency/<part>.parquet`),
+/// in the order the study runs them.
+pub(crate) fn units(
+    eff: &EfficiencyPlan,
+    info: &EfficiencyInfo,
+    datasets: &[(&DatasetPlan, Vec<Sample>)],
+) -> Vec<crate::shard::Unit> {
+    let mut out = Vec::new();
+    for study in &info.datasets {
+        let voxels = datasets
+            .iter()
+            .find(|(d, _)| d.name == study.name)
+            .map_or(0.0, |(_, s)| crate::run::mean_voxels(s));
+        for source in &eff.sources {
+            for (label, n) in &study.sizes {
+                let steps = steps_for(eff.schedule, *n, eff.batch_size) as f64;
+                for fold in 0..eff.folds {
+                    for repeat in 0..eff.repeats {
+                        out.push(crate::shard::Unit {
+                            name: format!(
+                                "efficiency/{}.parquet",
+                                part_name(&study.name, &source.name, label, fold, repeat)
+                            ),
+                            cost: steps * eff.batch_size as f64 * voxels * 3.0,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The file name (without `.parquet`) of one fine-tuning's part.
+pub(crate) fn part_name(
+    study: &str,
+    source: &str,
+    label: &str,
+    fold: usize,
+    repeat: usize,
+) -> String {
+    format!(
+        "{}__{}__n{}__f{fold}__r{repeat}",
+        crate::sanitize(study),
+        crate::sanitize(source),
+        label
+    )
 }
 
 /// What the study did.
@@ -429,7 +480,7 @@ mod train {
 
     use super::{StudyContext, StudyOutcome, steps_for, training_subset};
     use crate::pipeline::{prepare_input, prepare_reference};
-    use crate::{Predictor, Result, RunError, sanitize};
+    use crate::{Predictor, Result, RunError};
 
     /// One scored quantity: a suite metric or a clinical measure.
     enum Score {
@@ -505,12 +556,12 @@ mod train {
                 for (label, n) in &study.sizes {
                     for fold in 0..eff.folds {
                         for repeat in 0..eff.repeats {
-                            let part = format!(
-                                "{}__{}__n{}__f{fold}__r{repeat}",
-                                sanitize(&study.name),
-                                sanitize(&source.name),
-                                label
-                            );
+                            let part =
+                                super::part_name(&study.name, &source.name, label, fold, repeat);
+                            if !cx.owned.owns(&format!("efficiency/{part}.parquet")) {
+                                bar.inc(1);
+                                continue;
+                            }
                             if cx.resume
                                 && sensibench_results::efficiency_part_path(cx.run_dir, &part)
                                     .is_file()

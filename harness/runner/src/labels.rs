@@ -159,6 +159,7 @@ pub(crate) fn prepare(
         preprocess: lp.training.preprocess.clone(),
         postprocess: sensibench_suite::plan::Postprocess::Softmax,
         batch_size: 32,
+        isolate: sensibench_suite::plan::Isolation::InProcess,
     };
     let models: Vec<ModelPlan> = lp.training.sources.iter().map(|&s| model_plan(s)).collect();
     if resume

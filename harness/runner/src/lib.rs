@@ -20,11 +20,15 @@ mod predict;
 pub mod publish;
 mod run;
 mod saliency;
+pub mod site;
+pub mod shard;
 mod time;
+pub mod worker;
 
 pub use manifest::{Manifest, ModelInfo, PerturbationInfo};
 pub use predict::{Item, ModelTiming, Predictor};
 pub use run::{RunOptions, RunSummary, run};
+pub use shard::{MergeSummary, Shard, merge};
 
 use std::path::PathBuf;
 

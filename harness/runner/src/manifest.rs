@@ -68,6 +68,9 @@ pub struct Manifest {
     /// A classification suite's shortcut table, saliency and statistics settings.
     #[serde(default)]
     pub classification: Option<crate::classify::ClassificationInfo>,
+    /// Set in a shard's folder (`--shard I/N`): which shard, and its units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::shard::ShardInfo>,
 }
 
 fn default_task() -> String {

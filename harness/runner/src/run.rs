@@ -15,6 +15,7 @@ use sensibench_suite::plan::{BackendPlan, ModelPlan, Plan, ReferenceMode, Scale,
 
 use crate::manifest::{DatasetInfo, Manifest, ModelInfo, PerturbationInfo};
 use crate::predict::{Item, ModelTiming, Predictor};
+use crate::shard::{Ownership, ShardInfo, Unit};
 use crate::{Result, RunError, datasets::load_samples, io_err, sanitize, time};
 
 /// How to run a plan.
@@ -33,6 +34,9 @@ pub struct RunOptions {
     pub progress: bool,
     /// Provenance: the harness's git revision.
     pub git_sha: String,
+    /// Run only this shard's units (`--shard I/N`, needs `run_id`); the
+    /// shard writes to `<out>/<suite>/<run_id>/shards/I-of-N/`.
+    pub shard: Option<crate::shard::Shard>,
 }
 
 /// What a run did.
@@ -108,7 +112,7 @@ pub(crate) fn load_model(
 ) -> (ModelInfo, std::result::Result<Box<dyn Model>, String>) {
     let (backend, path) = match &mp.backend {
         BackendPlan::Onnx { path, .. } => ("onnx", Some(path.clone())),
-        BackendPlan::Native { path } => ("native", Some(path.clone())),
+        BackendPlan::Native { path, .. } => ("native", Some(path.clone())),
         BackendPlan::TorchScript { path, .. } => ("torchscript", Some(path.clone())),
         BackendPlan::Null => ("null", None),
     };
@@ -141,8 +145,8 @@ pub(crate) fn load_model(
         }
         #[cfg(not(feature = "torch"))]
         BackendPlan::TorchScript { .. } => Err(NO_TORCH.to_string()),
-        BackendPlan::Native { path } => {
-            sensibench_backends::native::NativeModel::load(&mp.name, path, "{}")
+        BackendPlan::Native { path, config } => {
+            sensibench_backends::native::NativeModel::load(&mp.name, path, config)
                 .map(|m| Box::new(m) as Box<dyn Model>)
                 .map_err(|e| e.to_string())
         }
@@ -246,8 +250,32 @@ pub(crate) fn git_sha_or(s: &str) -> String {
     }
 }
 
-pub(crate) fn choose_run_dir(plan: &Plan, opts: &RunOptions) -> Result<PathBuf> {
+/// The run folder and the run id its rows carry.
+pub(crate) fn choose_run_dir(plan: &Plan, opts: &RunOptions) -> Result<(PathBuf, String)> {
+    let dir = choose_dir(plan, opts)?;
+    let id = match (&opts.shard, &opts.run_id) {
+        (Some(_), Some(id)) => id.clone(),
+        _ => run_id_of(&dir),
+    };
+    Ok((dir, id))
+}
+
+fn choose_dir(plan: &Plan, opts: &RunOptions) -> Result<PathBuf> {
     let suite_dir = opts.out.join(&plan.name);
+    if let Some(shard) = &opts.shard {
+        let Some(id) = &opts.run_id else {
+            return Err(RunError::Other(format!(
+                "--shard {}/{} needs --run-id, so the shards agree on the run they belong to (on Slurm: --run-id $SLURM_ARRAY_JOB_ID)",
+                shard.index, shard.count
+            )));
+        };
+        if plan.labels.is_some() {
+            return Err(RunError::Other(
+                "a suite with a `labels:` study cannot be sharded: its fine-tuned classifiers are the models of every part; run it unsharded".into(),
+            ));
+        }
+        return Ok(shard.dir(&suite_dir.join(id)));
+    }
     if let Some(id) = &opts.run_id {
         return Ok(suite_dir.join(id));
     }
@@ -292,9 +320,8 @@ pub fn run(
         return crate::classify::run(plan, registry, opts);
     }
     let started = Instant::now();
-    let run_dir = choose_run_dir(plan, opts)?;
+    let (run_dir, run_id) = choose_run_dir(plan, opts)?;
     std::fs::create_dir_all(run_dir.join("parts")).map_err(io_err(&run_dir))?;
-    let run_id = run_id_of(&run_dir);
     let metrics: Vec<SegMetric> = plan
         .metrics
         .iter()
@@ -331,6 +358,26 @@ pub fn run(
         Some(eff) => Some(crate::efficiency::prepare(plan, eff, &datasets)?),
         None => None,
     };
+
+    let mut units: Vec<Unit> = Vec::new();
+    for (d, samples) in &datasets {
+        let voxels = mean_voxels(samples);
+        for bp in &perturbations {
+            for m in &models {
+                units.push(Unit {
+                    name: format!(
+                        "parts/{}.parquet",
+                        part_name(&m.plan.name, &d.name, &bp.info.label)
+                    ),
+                    cost: (samples.len() * bp.info.points.len()) as f64 * voxels,
+                });
+            }
+        }
+    }
+    if let (Some(eff), Some(info)) = (&plan.efficiency, &study) {
+        units.extend(crate::efficiency::units(eff, info, &datasets));
+    }
+    let owned = Ownership::of(opts.shard, &units);
 
     let primary = plan
         .report
@@ -384,6 +431,11 @@ pub fn run(
         efficiency: study.clone(),
         task: "segmentation".into(),
         classification: None,
+        shard: opts.shard.map(|s| ShardInfo {
+            index: s.index,
+            count: s.count,
+            units: owned.list().unwrap_or_default(),
+        }),
     };
     manifest.write(&run_dir)?;
 
@@ -422,13 +474,12 @@ pub fn run(
             // Perturbed inputs with the ground truth, shared by the models.
             let mut shared: Option<Vec<Cell>> = None;
             for (mi, lm) in models.iter_mut().enumerate() {
-                let part = format!(
-                    "{}__{}__{}",
-                    sanitize(&lm.plan.name),
-                    sanitize(&dplan.name),
-                    sanitize(&bp.info.label)
-                );
+                let part = part_name(&lm.plan.name, &dplan.name, &bp.info.label);
                 let n_pred = samples.len() * bp.info.points.len();
+                if !owned.owns(&format!("parts/{part}.parquet")) {
+                    bar.inc(n_pred as u64);
+                    continue;
+                }
                 if opts.resume && part_exists(&run_dir, &part) {
                     summary.parts_skipped += 1;
                     bar.inc(n_pred as u64);
@@ -487,6 +538,7 @@ pub fn run(
             git_sha: &manifest.git_sha,
             resume: opts.resume,
             progress: opts.progress,
+            owned: &owned,
         })?;
         summary.parts_written += outcome.parts_written;
         summary.parts_skipped += outcome.parts_skipped;
@@ -507,6 +559,29 @@ pub fn run(
         })
         .collect();
     Ok(summary)
+}
+
+/// The file name (without `.parquet`) of the part of (model, dataset, perturbation).
+pub(crate) fn part_name(model: &str, dataset: &str, perturbation: &str) -> String {
+    format!(
+        "{}__{}__{}",
+        sanitize(model),
+        sanitize(dataset),
+        sanitize(perturbation)
+    )
+}
+
+/// The mean number of voxels of `samples` (the cost of one prediction, in
+/// the shard partition's cost model).
+pub(crate) fn mean_voxels(samples: &[Sample]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    samples
+        .iter()
+        .map(|s| s.image.data().len() as f64)
+        .sum::<f64>()
+        / samples.len() as f64
 }
 
 pub(crate) fn mode_str(m: ReferenceMode) -> &'static str {

@@ -562,7 +562,7 @@ pub(crate) fn run_saliency(ctx: &SaliencyContext<'_>) -> Result<(usize, usize, V
         let model_hash = match &mp.backend {
             BackendPlan::Onnx { path, .. }
             | BackendPlan::TorchScript { path, .. }
-            | BackendPlan::Native { path } => {
+            | BackendPlan::Native { path, .. } => {
                 sensibench_backends::sha256_file(path).unwrap_or_default()
             }
             BackendPlan::Null => String::new(),

@@ -57,7 +57,7 @@ pub use validate::MEASURES;
 pub use error::{Diagnostic, SuiteError};
 pub use plan::*;
 pub use points::{MAX_POINTS, PointsSpec, expand_points};
-pub use validate::DEFAULT_OBTAIN;
+pub use validate::{CLASSIFICATION_REGRESSION_METRICS, DEFAULT_OBTAIN};
 
 use validate::{Context, Pos};
 

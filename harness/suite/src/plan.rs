@@ -48,6 +48,39 @@ pub struct Plan {
     /// The label study (`labels:`): simulated or recorded annotations,
     /// their aggregation, agreement, and classifiers trained on each source.
     pub labels: Option<LabelStudyPlan>,
+    /// What `sensibench nightly` and `compare` call a regression (`regression:`).
+    pub regression: RegressionPlan,
+}
+
+/// When a change between a baseline and a new run is a regression: a
+/// metric worse by more than its tolerance, with the paired test's p-value
+/// below `alpha` (the unit of the test is the sample).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegressionPlan {
+    /// The metrics checked (default: the primary metric; classification:
+    /// `accuracy` and `auc`).
+    pub metrics: Vec<String>,
+    /// Per metric, the largest worsening that is not a regression, in the
+    /// metric's unit, as declared (`tolerance: {dice: 0.02}`).
+    pub tolerance: std::collections::BTreeMap<String, f64>,
+    /// `tolerance: 0.02`: the tolerance of every metric not named. When
+    /// `None`, the runner's default: 0.01 for scores in [0, 1], 1 mm for
+    /// surface distances.
+    pub default_tolerance: Option<f64>,
+    /// The paired test over samples (default Wilcoxon signed-rank).
+    pub test: PairedTestKind,
+    /// Significance level in (0, 1) (default 0.05).
+    pub alpha: f64,
+}
+
+/// The paired test of a regression check.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PairedTestKind {
+    /// Wilcoxon signed-rank test (scipy.stats.wilcoxon's defaults).
+    #[default]
+    Wilcoxon,
+    /// Sign-flip permutation test of the mean difference.
+    Permutation,
 }
 
 /// The label study of a classification suite: images annotated by ranking
@@ -486,6 +519,20 @@ pub struct ModelPlan {
     pub postprocess: Postprocess,
     /// Images per call (>= 1; default 8).
     pub batch_size: usize,
+    /// Where the model runs (`isolate:`; default in the harness's process).
+    pub isolate: Isolation,
+}
+
+/// Where a model runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Isolation {
+    /// In the harness's own process (the default; fastest).
+    #[default]
+    InProcess,
+    /// In a worker subprocess (`isolate: process`): a model that crashes the
+    /// process (segfault, abort) fails its own rows with the reason and the
+    /// run goes on. Tensors cross a pipe, so each batch costs a copy.
+    Process,
 }
 
 /// How a model is run.
@@ -502,6 +549,8 @@ pub enum BackendPlan {
     Native {
         /// The plugin library file.
         path: PathBuf,
+        /// The plugin's configuration, a JSON object (`config:`; `{}` when absent).
+        config: String,
     },
     /// A TorchScript module run by libtorch (`torch` feature).
     TorchScript {

@@ -56,6 +56,66 @@ pub(crate) struct RawSuite {
     pub saliency: Option<Spanned<RawSaliency>>,
     #[serde(default)]
     pub labels: Option<Spanned<RawLabels>>,
+    #[serde(default)]
+    pub regression: Option<Spanned<RawRegression>>,
+}
+
+/// `regression:` what `sensibench nightly` / `compare` call a regression.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRegression {
+    #[serde(default)]
+    pub metrics: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub tolerance: Option<Spanned<RawTolerance>>,
+    #[serde(default)]
+    pub test: Option<Spanned<RawPairedTest>>,
+    #[serde(default)]
+    pub alpha: Option<Spanned<f64>>,
+}
+
+/// The paired test of a regression check.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum RawPairedTest {
+    Wilcoxon,
+    Permutation,
+}
+
+/// `tolerance:` one number for every metric, or `{metric: number}`.
+#[derive(Debug)]
+pub(crate) enum RawTolerance {
+    All(f64),
+    PerMetric(Vec<(Spanned<String>, Spanned<f64>)>),
+}
+
+impl<'de> Deserialize<'de> for RawTolerance {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawTolerance;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number, or a map of metric: number")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawTolerance, E> {
+                Ok(RawTolerance::All(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawTolerance, E> {
+                Ok(RawTolerance::All(v as f64))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawTolerance, E> {
+                Ok(RawTolerance::All(v as f64))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawTolerance, A::Error> {
+                let mut out = Vec::new();
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    out.push((key, map.next_value::<Spanned<f64>>()?));
+                }
+                Ok(RawTolerance::PerMetric(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// `labels:` the label study.
@@ -451,6 +511,20 @@ pub(crate) struct RawModel {
     pub output: Option<Spanned<RawOutput>>,
     #[serde(default)]
     pub batch_size: Option<Spanned<usize>>,
+    /// `process`: run the model in a worker subprocess.
+    #[serde(default)]
+    pub isolate: Option<Spanned<RawIsolate>>,
+    /// native: the plugin's configuration (scalar values), handed over as JSON.
+    #[serde(default)]
+    pub config: Option<Spanned<RawOptions>>,
+}
+
+/// `isolate:` where a model runs.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum RawIsolate {
+    InProcess,
+    Process,
 }
 
 /// `input: { size: [h, w], fit: resize }`.

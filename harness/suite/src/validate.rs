@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use sensibench_core::{Error as CoreError, Params, did_you_mean, severity_level};
+use sensibench_core::{Error as CoreError, ParamValue, Params, did_you_mean, severity_level};
 use serde_saphyr::Spanned;
 
 use crate::Catalog;
@@ -12,17 +12,21 @@ use crate::Catalog;
 mod classification;
 mod efficiency;
 mod labels;
+mod regression;
 use crate::plan::SliceSelection;
 use crate::plan::{
-    BackendPlan, DatasetPlan, DatasetSource, Fit, ModelPlan, Normalize, PerturbationPlan, Plan,
-    Postprocess, Preprocess, ReferenceMode, ReportOptions, Scale, SkippedDataset, Split, Task,
+    BackendPlan, DatasetPlan, DatasetSource, Fit, Isolation, ModelPlan, Normalize,
+    PerturbationPlan, Plan, Postprocess, Preprocess, ReferenceMode, ReportOptions, Scale,
+    SkippedDataset, Split, Task,
 };
 use crate::points::{MAX_POINTS, PointsSpec, expand_points};
 use crate::raw::{
-    BackendKind, PathList, RawDataset, RawFit, RawGenerator, RawInput, RawModel, RawNormalize,
-    RawObservers, RawOutput, RawPerturbation, RawPoints, RawSlices, RawSplit, RawSuite, SourceKind,
+    BackendKind, PathList, RawDataset, RawFit, RawGenerator, RawInput, RawIsolate, RawModel,
+    RawNormalize, RawObservers, RawOptions, RawOutput, RawPerturbation, RawPoints, RawSlices,
+    RawSplit, RawSuite, SourceKind,
 };
 pub use efficiency::MEASURES;
+pub use regression::CLASSIFICATION_REGRESSION_METRICS;
 
 /// What a dataset without `obtain:` says about getting its files.
 pub const DEFAULT_OBTAIN: &str =
@@ -391,6 +395,13 @@ pub(crate) fn validate(raw: RawSuite, ctx: &Context) -> Result<Plan, Vec<(Pos, S
         .labels
         .as_ref()
         .and_then(|l| labels::labels(&mut ck, l, &datasets, n_classes));
+    let regression = regression::regression(
+        &mut ck,
+        raw.regression.as_ref(),
+        task,
+        &metrics,
+        report.primary_metric.as_deref(),
+    );
 
     // Every missing required key has been reported above, so the `else`
     // branch always carries errors.
@@ -422,6 +433,7 @@ pub(crate) fn validate(raw: RawSuite, ctx: &Context) -> Result<Plan, Vec<(Pos, S
         shortcut,
         saliency,
         labels,
+        regression,
     })
 }
 
@@ -1316,6 +1328,15 @@ fn model(ck: &mut Checker, m: &RawModel, task: Task) -> Option<ModelPlan> {
             }
         }
     };
+    if !matches!(m.backend.value, BackendKind::Native)
+        && let Some(c) = &m.config
+    {
+        ck.error(
+            pos(c),
+            "`config` applies to `backend: native` (it is handed to the plugin's `create`)",
+        );
+    }
+    let config = plugin_config(m.config.as_ref());
     let backend = match m.backend.value {
         BackendKind::Onnx => {
             not_here(ck, "plugin", m.plugin.as_ref().map(pos), "onnx");
@@ -1337,7 +1358,10 @@ fn model(ck: &mut Checker, m: &RawModel, task: Task) -> Option<ModelPlan> {
             not_here(ck, "threads", m.threads.as_ref().map(pos), "native");
             match (&m.plugin, &m.path) {
                 (Some(plugin), None) => match (ck.ctx.catalog.resolve_plugin)(&plugin.value) {
-                    Ok(path) => Some(BackendPlan::Native { path }),
+                    Ok(path) => Some(BackendPlan::Native {
+                        path,
+                        config: config.clone(),
+                    }),
                     Err(why) => {
                         ck.error(
                             pos(plugin),
@@ -1349,7 +1373,10 @@ fn model(ck: &mut Checker, m: &RawModel, task: Task) -> Option<ModelPlan> {
                         None
                     }
                 },
-                (None, Some(p)) => model_file(ck, p).map(|path| BackendPlan::Native { path }),
+                (None, Some(p)) => model_file(ck, p).map(|path| BackendPlan::Native {
+                    path,
+                    config: config.clone(),
+                }),
                 (Some(_), Some(p)) => {
                     ck.error(
                         pos(p),
@@ -1436,13 +1463,57 @@ fn model(ck: &mut Checker, m: &RawModel, task: Task) -> Option<ModelPlan> {
     if ck.errors.len() > errors_before {
         return None;
     }
+    let isolate = match m.isolate.as_ref().map(|i| i.value) {
+        Some(RawIsolate::Process) => Isolation::Process,
+        Some(RawIsolate::InProcess) | None => Isolation::InProcess,
+    };
     Some(ModelPlan {
         name: name.clone(),
         backend: backend?,
         preprocess,
         postprocess,
         batch_size,
+        isolate,
     })
+}
+
+/// A native plugin's `config:` as the JSON object its `create` receives
+/// (`{}` when absent); keys in file order.
+fn plugin_config(raw: Option<&Spanned<RawOptions>>) -> String {
+    let Some(c) = raw else {
+        return "{}".into();
+    };
+    let fields: Vec<String> = c
+        .value
+        .0
+        .iter()
+        .map(|(k, v)| {
+            let value = match &v.value {
+                ParamValue::Bool(b) => b.to_string(),
+                ParamValue::Number(x) if x.is_finite() => format!("{x}"),
+                ParamValue::Number(_) => "null".into(),
+                ParamValue::Text(t) => json_string(t),
+            };
+            format!("{}:{value}", json_string(&k.value))
+        })
+        .collect();
+    format!("{{{}}}", fields.join(","))
+}
+
+/// `s` as a JSON string literal.
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn perturbation(ck: &mut Checker, p: &RawPerturbation) -> Option<PerturbationPlan> {

@@ -250,7 +250,7 @@ fn cardiac_suite_parses_without_optional_data() {
     assert_eq!(m.batch_size, 8);
     let c = &plan.models[2];
     match &c.backend {
-        BackendPlan::Native { path } => {
+        BackendPlan::Native { path, .. } => {
             assert_eq!(*path, t.path("lib/libsensibench_classical_seg.so"));
         }
         other => panic!("{other:?}"),
@@ -1868,4 +1868,84 @@ fn label_study_errors_point_at_the_key() {
         msg.contains("TorchScript file `../models/none.pt` not found"),
         "{msg}"
     );
+}
+
+#[test]
+fn regression_defaults_to_the_primary_metric_and_wilcoxon() {
+    let t = Tree::new();
+    let plan = t.load(MINI).unwrap_or_else(|e| panic!("{e}"));
+    let r = &plan.regression;
+    assert_eq!(r.metrics, ["hd95"]);
+    assert!(r.tolerance.is_empty() && r.default_tolerance.is_none());
+    assert_eq!(r.test, sensibench_suite::PairedTestKind::Wilcoxon);
+    assert_eq!(r.alpha, 0.05);
+    assert!(
+        plan.models
+            .iter()
+            .all(|m| m.isolate == sensibench_suite::Isolation::InProcess)
+    );
+}
+
+#[test]
+fn regression_section_is_read_and_checked_at_its_keys() {
+    let t = Tree::new();
+    let base = "report:\n  primary_metric: hd95\n";
+    let with = |section: &str| mini_with(base, &format!("{base}{section}"));
+    let plan = t
+        .load(&with(
+            "regression:\n  metrics: [dice, hd95]\n  tolerance: {dice: 0.02, hd95: 1.5}\n  test: permutation\n  alpha: 0.01\n",
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let r = &plan.regression;
+    assert_eq!(r.metrics, ["dice", "hd95"]);
+    assert_eq!(r.tolerance.get("dice"), Some(&0.02));
+    assert_eq!(r.tolerance.get("hd95"), Some(&1.5));
+    assert_eq!(r.test, sensibench_suite::PairedTestKind::Permutation);
+    assert_eq!(r.alpha, 0.01);
+    let plan = t
+        .load(&with("regression:\n  tolerance: 0.05\n"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plan.regression.default_tolerance, Some(0.05));
+
+    // MINI has 31 lines; the section starts on line 32
+    let (line, col, msg) = one_error(
+        &t,
+        &with("regression:\n  metrics: [dice]\n  tolerance: {hd95: 1}\n"),
+    );
+    assert_eq!((line, col), (34, 15), "{msg}");
+    assert!(msg.contains("`hd95`") && msg.contains("`dice`"), "{msg}");
+    let (line, col, msg) = one_error(&t, &with("regression:\n  alpha: 1.5\n"));
+    assert_eq!((line, col), (33, 10), "{msg}");
+    assert!(msg.contains("(0, 1)"), "{msg}");
+    let (line, _, msg) = one_error(&t, &with("regression:\n  metrics: [iou]\n"));
+    assert_eq!(line, 33, "{msg}");
+    assert!(msg.contains("`iou`") && msg.contains("`dice`"), "{msg}");
+    let (_, _, msg) = one_error(&t, &with("regression:\n  tolerance: -1\n"));
+    assert!(msg.contains(">= 0"), "{msg}");
+}
+
+#[test]
+fn isolate_and_native_config_are_read() {
+    let t = Tree::new();
+    let text = mini_with(
+        "  - name: base\n    backend: null\n",
+        "  - name: base\n    backend: null\n  - name: crashy\n    backend: native\n    path: ../models/net.onnx\n    isolate: process\n    config: {crash: abort, after: 1, loud: true}\n",
+    );
+    let plan = t.load(&text).unwrap_or_else(|e| panic!("{e}"));
+    let m = &plan.models[2];
+    assert_eq!(m.isolate, sensibench_suite::Isolation::Process);
+    match &m.backend {
+        BackendPlan::Native { config, .. } => {
+            assert_eq!(config, r#"{"crash":"abort","after":1,"loud":true}"#)
+        }
+        other => panic!("{other:?}"),
+    }
+    // `config` is for native plugins only
+    let text = mini_with(
+        "    output: { sigmoid_threshold: 0.5 }\n",
+        "    output: { sigmoid_threshold: 0.5 }\n    config: {a: 1}\n",
+    );
+    let (line, _, msg) = one_error(&t, &text);
+    assert_eq!(line, 20, "{msg}");
+    assert!(msg.contains("backend: native"), "{msg}");
 }
