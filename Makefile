@@ -29,7 +29,7 @@ ARGS      ?=
 ORT_LIB = $(firstword $(wildcard $(ORT_VENV)/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.*))
 RUN_ENV = ORT_DYLIB_PATH="$(ORT_LIB)"
 
-.PHONY: help setup setup-ort setup-torch setup-chromium build suite test lint fmt bench bench-artefacts bench-tch models clean-results
+.PHONY: help setup setup-ort setup-torch setup-chromium build suite test lint fmt bench bench-artefacts bench-tch models clean-results nightly baseline bench-baseline bench-quick
 
 help:
 	@echo "make suite NAME=cardiac   run a suite (suites/NAME.yaml) and print the report path"
@@ -40,6 +40,9 @@ help:
 	@echo "make models               re-train the reference models and pretraining sources (torch into .tools/train)"
 	@echo "make bench-tch            TorchScript backend vs PyTorch: training step and inference batch, side by side"
 	@echo "make bench-artefacts      MR artefacts vs TorchIO 1.2.1, side by side in one run (figure in docs/)"
+	@echo "make nightly              every suite vs its baseline in results/baselines/, benches vs bench.json; fails on a regression"
+	@echo "make baseline NAME=x      run suites/x.yaml and save its baseline (results/baselines/x/)"
+	@echo "make bench-baseline       run the quick criterion benches and save them as results/baselines/bench.json"
 
 setup: setup-ort setup-torch setup-chromium
 
@@ -97,6 +100,38 @@ fmt:
 
 bench: setup-ort setup-torch
 	$(RUN_ENV) $(CARGO) bench --workspace --all-features $(ARGS)
+
+# The regression benchmark. The suites' runs are compared with their committed
+# baselines (results/baselines/<suite>/, made by `make baseline NAME=...`),
+# the criterion benches of the perturbations and metrics with
+# results/baselines/bench.json (made by `make bench-baseline`); the report goes
+# to results/nightly/<UTC time>/index.html. Exits non-zero on a regression.
+NIGHTLY_SUITES ?=
+BENCH_MAX_RATIO ?= 1.5
+# criterion's output for the nightly comparison, apart from `make bench`'s
+CRITERION_NIGHTLY := $(CURDIR)/target/criterion-nightly
+BENCH_QUICK := --warm-up-time 1 --measurement-time 2 --noplot
+SENSIBENCH_BIN = $(CURDIR)/target/$(PROFILE)/sensibench
+SUITE_ENV = $(RUN_ENV) SENSIBENCH_PLUGIN_PATH="$(CURDIR)/target/$(PROFILE)"
+
+bench-quick:
+	rm -rf "$(CRITERION_NIGHTLY)"
+	CRITERION_HOME="$(CRITERION_NIGHTLY)" $(CARGO) bench -p sensibench-perturb -p sensibench-metrics \
+	  --bench perturb --bench metrics -- $(BENCH_QUICK)
+
+nightly: setup-ort setup-torch
+	$(CARGO) build --profile $(PROFILE) -p sensibench-cli -p sensibench-classical-seg --features sensibench-cli/torch
+	$(MAKE) --no-print-directory bench-quick
+	$(SUITE_ENV) "$(SENSIBENCH_BIN)" nightly $(NIGHTLY_SUITES) --criterion "$(CRITERION_NIGHTLY)" --quiet $(ARGS)
+
+baseline: setup-ort setup-torch
+	$(CARGO) build --profile $(PROFILE) -p sensibench-cli -p sensibench-classical-seg --features sensibench-cli/torch
+	$(SUITE_ENV) "$(SENSIBENCH_BIN)" baseline "suites/$(NAME).yaml" --quiet $(ARGS)
+
+bench-baseline:
+	$(CARGO) build --profile $(PROFILE) -p sensibench-cli
+	$(MAKE) --no-print-directory bench-quick
+	"$(SENSIBENCH_BIN)" bench-baseline --criterion "$(CRITERION_NIGHTLY)" --max-ratio $(BENCH_MAX_RATIO)
 
 # MR artefacts side by side with TorchIO 1.2.1 (MONAI for Rician noise), one
 # run: figure docs/mr-artefacts-speed.svg, numbers docs/mr-artefacts-speed.json

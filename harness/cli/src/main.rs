@@ -10,6 +10,7 @@ use sensibench_metrics::SegMetric;
 use sensibench_suite::{Catalog, load_suite};
 
 mod evaluate;
+mod regress;
 
 /// Compare medical-imaging models under controlled input perturbations.
 #[derive(Parser)]
@@ -73,6 +74,26 @@ enum Command {
     },
     /// (Re)write the HTML report of a run folder; prints its path.
     Report { run_dir: PathBuf },
+    /// Run a suite (or take --from RUN) and save its baseline under
+    /// results/baselines/<suite>/ (the suite's regression metrics per sample).
+    Baseline(regress::BaselineArgs),
+    /// Compare two runs (or a baseline and a run) sample by sample: paired
+    /// differences with bootstrap CIs and tests, per model and perturbation;
+    /// writes compare.json and compare.html, prints the page's path.
+    Compare(regress::CompareArgs),
+    /// Run suites, compare each with its committed baseline (and the
+    /// criterion benches with theirs), write the regression report; exits
+    /// non-zero when anything regressed.
+    Nightly(regress::NightlyArgs),
+    /// Save the criterion results (target/criterion) as the harness-speed baseline.
+    BenchBaseline(regress::BenchBaselineArgs),
+    /// Publish run folders as a static site: index of runs, their reports,
+    /// a combined leaderboard and history charts; prints the index's path.
+    Publish(regress::PublishArgs),
+    /// The worker process of a model with `isolate: process` (started by
+    /// the harness; speaks a binary protocol on stdin/stdout).
+    #[command(hide = true)]
+    Worker,
     /// Score prediction masks against reference masks without a suite (NIfTI or
     /// PNG files, or two folders matched by file name); prints JSON.
     Evaluate(evaluate::EvaluateArgs),
@@ -122,44 +143,8 @@ fn dispatch(cli: Cli) -> Result<()> {
             shard,
         } => {
             let plan = load(&suite, data_root)?;
-            if threads > 0 {
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build_global()
-                    .context("configuring the worker threads")?;
-            }
-            for s in &plan.skipped_datasets {
-                eprintln!("note: dataset `{}` skipped: {}", s.name, s.reason);
-            }
-            let opts = sensibench_runner::RunOptions {
-                out,
-                run_id,
-                resume,
-                threads,
-                progress: !quiet,
-                git_sha: git_sha(suite.parent().unwrap_or(Path::new("."))),
-                shard,
-            };
-            let summary = sensibench_runner::run(&plan, &registry()?, &opts)?;
-            eprintln!(
-                "{} rows ({} failed) in {} part(s), {} part(s) resumed, {:.1} s",
-                summary.rows,
-                summary.failed_rows,
-                summary.parts_written,
-                summary.parts_skipped,
-                summary.seconds
-            );
-            for t in &summary.model_seconds {
-                let overhead = if t.inference > 0.0 {
-                    format!("{:.1}%", 100.0 * t.pipeline / t.inference)
-                } else {
-                    "n/a".into()
-                };
-                eprintln!(
-                    "  {:<16} {:>6} predictions: {:.2} s in the model, {:.2} s harness pre/post-processing (overhead {overhead})",
-                    t.model, t.predictions, t.inference, t.pipeline
-                );
-            }
+            init_threads(threads)?;
+            let summary = run_plan(&plan, &suite, out, run_id, resume, threads, quiet, shard)?;
             if let Some(s) = shard {
                 // a shard's report would show a fraction of the run: merge first
                 eprintln!(
@@ -198,11 +183,88 @@ fn dispatch(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Evaluate(args) => evaluate::run(&args),
+        Command::Baseline(args) => regress::baseline(args),
+        Command::BenchBaseline(args) => regress::bench_baseline(args),
+        Command::Publish(args) => regress::publish(args),
+        Command::Nightly(args) => {
+            if regress::nightly(args)? {
+                Ok(())
+            } else {
+                bail!("the nightly benchmark found regressions (see the report above)")
+            }
+        }
+        Command::Compare(args) => {
+            if regress::compare(args)? {
+                Ok(())
+            } else {
+                bail!("regressions found (--fail-on-regression)")
+            }
+        }
+        Command::Worker => sensibench_runner::worker::serve_stdio().map_err(anyhow::Error::msg),
     }
 }
 
 fn parse_shard(s: &str) -> std::result::Result<sensibench_runner::Shard, String> {
     sensibench_runner::Shard::parse(s)
+}
+
+/// Sizes rayon's global pool (once per process; 0 = all cores).
+fn init_threads(threads: usize) -> Result<()> {
+    if threads > 0 {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .context("configuring the worker threads")?;
+    }
+    Ok(())
+}
+
+/// Runs `plan` (from the file `suite`) and prints the summary to stderr.
+#[allow(clippy::too_many_arguments)]
+fn run_plan(
+    plan: &sensibench_suite::plan::Plan,
+    suite: &Path,
+    out: PathBuf,
+    run_id: Option<String>,
+    resume: bool,
+    threads: usize,
+    quiet: bool,
+    shard: Option<sensibench_runner::Shard>,
+) -> Result<sensibench_runner::RunSummary> {
+    for s in &plan.skipped_datasets {
+        eprintln!("note: dataset `{}` skipped: {}", s.name, s.reason);
+    }
+    let opts = sensibench_runner::RunOptions {
+        out,
+        run_id,
+        resume,
+        threads,
+        progress: !quiet,
+        git_sha: git_sha(suite.parent().unwrap_or(Path::new("."))),
+        shard,
+    };
+    let summary = sensibench_runner::run(plan, &registry()?, &opts)?;
+    eprintln!(
+        "{}: {} rows ({} failed) in {} part(s), {} part(s) resumed, {:.1} s",
+        plan.name,
+        summary.rows,
+        summary.failed_rows,
+        summary.parts_written,
+        summary.parts_skipped,
+        summary.seconds
+    );
+    for t in &summary.model_seconds {
+        let overhead = if t.inference > 0.0 {
+            format!("{:.1}%", 100.0 * t.pipeline / t.inference)
+        } else {
+            "n/a".into()
+        };
+        eprintln!(
+            "  {:<16} {:>6} predictions: {:.2} s in the model, {:.2} s harness pre/post-processing (overhead {overhead})",
+            t.model, t.predictions, t.inference, t.pipeline
+        );
+    }
+    Ok(summary)
 }
 
 /// Every registered perturbation.

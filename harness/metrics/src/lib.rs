@@ -17,6 +17,8 @@
 //! - [`classification`]: confusion matrix, accuracy, balanced accuracy,
 //!   macro F1, Cohen's kappa, ROC AUC, ECE ([`ClassMetric`]) and their
 //!   percentile-bootstrap confidence intervals.
+//! - [`paired`]: Wilcoxon signed-rank (as scipy), sign-flip permutation test
+//!   and paired bootstrap CI of one set of paired differences.
 //! - [`compare`]: paired tests of two models: DeLong (AUC), Stuart–Maxwell
 //!   (marginal homogeneity of labels), McNemar (correctness).
 
@@ -29,6 +31,7 @@ pub mod clinical;
 pub mod compare;
 pub mod dist;
 pub mod edt;
+pub mod paired;
 pub mod robustness;
 pub mod seg;
 pub mod stats;
@@ -44,4 +47,7 @@ pub use compare::{
 };
 pub use dist::{chi2_sf, normal_cdf, normal_sf, student_t_cdf, student_t_quantile};
 pub use edt::edt_squared;
+pub use paired::{
+    PermutationTest, WilcoxonTest, paired_bootstrap_ci, sign_flip_permutation, wilcoxon_signed_rank,
+};
 pub use seg::{SegMetric, score_all_classes, score_class};

@@ -34,12 +34,16 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 mod classification;
+pub mod compare;
 mod efficiency;
 pub mod labels;
+pub mod nightly;
 mod overlay;
+pub mod site;
 pub mod svg;
 mod view;
 
+pub use compare::{CompareView, DifferenceView, GroupView, SideView, WorstView, render_compare};
 pub use efficiency::smallest_n_reaching;
 
 pub use overlay::{

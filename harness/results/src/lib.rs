@@ -8,14 +8,18 @@
 //! part that exists. polars reads the parts back and aggregates them.
 
 mod aggregate;
+pub mod baseline;
+pub mod bench;
 mod classification;
 mod classification_stats;
+pub mod compare;
 mod efficiency;
 mod store;
 
 pub use aggregate::{
     FailureSummary, PointStat, RunTables, SampleScore, aggregate_run, sample_scores,
 };
+pub use baseline::{BaselineInfo, write_baseline};
 pub use classification::{
     Cases, ConditionKey, PredictionRow, SaliencyRow, SaliencyStat, aggregate_saliency, argmax,
     prediction_part_path, read_cases, write_prediction_part, write_saliency_part,
@@ -23,6 +27,10 @@ pub use classification::{
 pub use classification_stats::{
     ClassMetricStat, ClassificationSpec, ClassificationTables, ConditionRef, ConfusionTable,
     PairedTest, ShortcutCell, ShortcutRow, aggregate_classification,
+};
+pub use compare::{
+    CompareSettings, CompareTest, Comparison, GroupComparison, Provenance, Side, Verdict, compare,
+    load_side,
 };
 pub use efficiency::{
     EfficiencyFailure, EfficiencyRow, EfficiencyStat, aggregate_efficiency, efficiency_part_path,

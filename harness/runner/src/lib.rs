@@ -11,17 +11,19 @@
 //! with the reason, and the run goes on.
 
 pub mod classify;
+pub mod compare;
 mod datasets;
 pub mod efficiency;
 pub mod labels;
 mod manifest;
+pub mod nightly;
 pub mod pipeline;
 mod predict;
 pub mod publish;
 mod run;
 mod saliency;
-pub mod site;
 pub mod shard;
+pub mod site;
 mod time;
 pub mod worker;
 
@@ -29,6 +31,7 @@ pub use manifest::{Manifest, ModelInfo, PerturbationInfo};
 pub use predict::{Item, ModelTiming, Predictor};
 pub use run::{RunOptions, RunSummary, run};
 pub use shard::{MergeSummary, Shard, merge};
+pub use time::{iso_now, run_id_now};
 
 use std::path::PathBuf;
 

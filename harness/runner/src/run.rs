@@ -110,6 +110,9 @@ pub(crate) fn load_model(
     mp: &ModelPlan,
     threads: usize,
 ) -> (ModelInfo, std::result::Result<Box<dyn Model>, String>) {
+    if mp.isolate == sensibench_suite::plan::Isolation::Process {
+        return crate::worker::load_isolated(mp, threads);
+    }
     let (backend, path) = match &mp.backend {
         BackendPlan::Onnx { path, .. } => ("onnx", Some(path.clone())),
         BackendPlan::Native { path, .. } => ("native", Some(path.clone())),
