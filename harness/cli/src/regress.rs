@@ -223,6 +223,12 @@ pub fn nightly(args: NightlyArgs) -> Result<bool> {
             .join("nightly")
             .join(sensibench_runner::run_id_now())
     });
+    if args.criterion.is_some() && !args.bench_baseline.is_file() {
+        bail!(
+            "--criterion given but the bench baseline {} does not exist: make it with `make bench-baseline` (or leave --criterion out)",
+            args.bench_baseline.display()
+        );
+    }
     let registry = registry()?;
     let mut checks: Vec<SuiteCheck> = Vec::new();
     for suite in &suites {
@@ -281,10 +287,7 @@ pub fn nightly(args: NightlyArgs) -> Result<bool> {
 pub fn compare(args: CompareArgs) -> Result<bool> {
     let suite_file = match &args.suite {
         Some(s) => Some(s.clone()),
-        None => sensibench_results::compare::read_provenance(&args.b)
-            .ok()
-            .and_then(|_| suite_path_of(&args.b))
-            .filter(|p| p.is_file()),
+        None => suite_path_of(&args.b).filter(|p| p.is_file()),
     };
     let plan = match &suite_file {
         Some(f) => Some(load(f, args.data_root.clone())?),

@@ -299,7 +299,7 @@ pub fn load_side(path: &Path) -> Result<Side> {
             path.join("parts")
         };
         let files = parquet_files(&dir);
-        if files.is_empty() {
+        if files.is_empty() && parquet_files(&path.join("efficiency")).is_empty() {
             return Err(ResultsError::NoParts(path.to_path_buf()));
         }
         (false, prov, files, dir)
@@ -309,7 +309,6 @@ pub fn load_side(path: &Path) -> Result<Side> {
             "not a run folder (no manifest.json) nor a baseline folder (no baseline.json)",
         ));
     };
-    let df = scan_files(&dir, &files)?.collect().map_err(perr(&dir))?;
     let mut side = Side {
         path: path.to_path_buf(),
         is_baseline,
@@ -317,12 +316,59 @@ pub fn load_side(path: &Path) -> Result<Side> {
         rows: Vec::new(),
         probabilities: Vec::new(),
     };
-    if side.is_classification() {
-        side.probabilities = probability_rows(&df).map_err(perr(&dir))?;
-    } else {
-        side.rows = score_rows(&df).map_err(perr(&dir))?;
+    if !files.is_empty() {
+        let df = scan_files(&dir, &files)?.collect().map_err(perr(&dir))?;
+        if side.is_classification() {
+            side.probabilities = probability_rows(&df).map_err(perr(&dir))?;
+        } else {
+            side.rows = score_rows(&df).map_err(perr(&dir))?;
+        }
+    }
+    if !is_baseline {
+        let eff = path.join("efficiency");
+        let eff_files = parquet_files(&eff);
+        if !eff_files.is_empty() {
+            let df = scan_files(&eff, &eff_files)?
+                .collect()
+                .map_err(perr(&eff))?;
+            side.rows
+                .extend(efficiency_score_rows(&df).map_err(perr(&eff))?);
+        }
     }
     Ok(side)
+}
+
+/// The rows of a data-efficiency study as comparison rows: the model is the
+/// pretraining source, the perturbation `efficiency n=<training size>`, the
+/// point the repeat (each sample is held out in exactly one fold per repeat,
+/// so (source, dataset, sample, size, repeat, class, metric) is unique).
+fn efficiency_score_rows(df: &DataFrame) -> PolarsResult<Vec<ScoreRow>> {
+    let source = strings(df, "source")?;
+    let dataset = strings(df, "dataset")?;
+    let sample = strings(df, "sample")?;
+    let n_label = strings(df, "n_label")?;
+    let repeat = u32s(df, "repeat")?;
+    let class = strings(df, "class")?;
+    let metric = strings(df, "metric")?;
+    let value = f64s(df, "value")?;
+    let ok = oks(df)?;
+    Ok((0..df.height())
+        // the clinical measures (area, mean HU) have no direction of better:
+        // only the segmentation metrics are compared
+        .filter(|&i| SegMetric::from_name(&metric[i]).is_ok())
+        .map(|i| ScoreRow {
+            model: source[i].clone(),
+            dataset: dataset[i].clone(),
+            sample: sample[i].clone(),
+            perturbation: format!("efficiency n={}", n_label[i]),
+            point: f64::from(repeat[i]),
+            point_index: repeat[i],
+            class: class[i].clone(),
+            metric: metric[i].clone(),
+            value: value[i],
+            ok: ok[i],
+        })
+        .collect())
 }
 
 fn oks(df: &DataFrame) -> PolarsResult<Vec<bool>> {
@@ -573,10 +619,11 @@ pub struct PairCounts {
     pub only_in_a: usize,
     /// Keys present in B only.
     pub only_in_b: usize,
-    /// Pairs ok on both sides but with a missing or non-finite value on
-    /// either side (dropped).
+    /// Pairs ok on both sides but undefined (missing or non-finite) in A
+    /// (dropped).
     pub nan_dropped: usize,
-    /// Ok in A, failed in B.
+    /// Ok in A, and failed or undefined in B (an undefined value where the
+    /// baseline had one, e.g. HD95 once a class is no longer predicted).
     pub newly_failing: usize,
     /// Failed in A, ok in B.
     pub newly_passing: usize,
@@ -875,6 +922,22 @@ pub fn compare(a: &Side, b: &Side, settings: &CompareSettings) -> Comparison {
                         a: x,
                         b: y,
                     });
+                }
+                // defined in A, undefined in B (e.g. a surface distance
+                // once the model stops predicting the class): a failure
+                (Some(x), y) if x.is_finite() && !y.is_some_and(f64::is_finite) => {
+                    counts.newly_failing += 1;
+                    if newly_failing.len() < NEWLY_FAILING_LISTED {
+                        newly_failing.push(RowKey {
+                            model: ra.model.clone(),
+                            dataset: ra.dataset.clone(),
+                            sample: ra.sample.clone(),
+                            perturbation: ra.perturbation.clone(),
+                            point: ra.point,
+                            class: ra.class.clone(),
+                            metric: ra.metric.clone(),
+                        });
+                    }
                 }
                 _ => counts.nan_dropped += 1,
             },

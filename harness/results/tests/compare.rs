@@ -211,6 +211,7 @@ fn counts_failures_nans_and_missing_rows() {
             row(2, "none", 0, "dice", Some(f64::NAN)),
             row(3, "none", 0, "dice", None),
             row(4, "none", 0, "dice", Some(0.5)),
+            row(7, "none", 0, "hd95", Some(3.0)),
         ],
     )
     .unwrap();
@@ -224,6 +225,8 @@ fn counts_failures_nans_and_missing_rows() {
             row(3, "none", 0, "dice", Some(0.8)),
             row(5, "none", 0, "dice", Some(0.5)),
             row(6, "none", 0, "dice", Some(0.5)),
+            // defined in A, undefined now (the class is no longer predicted)
+            row(7, "none", 0, "hd95", Some(f64::NAN)),
         ],
     )
     .unwrap();
@@ -237,8 +240,15 @@ fn counts_failures_nans_and_missing_rows() {
         (n.paired, n.only_in_a, n.only_in_b, n.nan_dropped),
         (1, 1, 2, 1)
     );
-    assert_eq!((n.newly_failing, n.newly_passing, n.failed_both), (1, 1, 0));
+    assert_eq!((n.newly_failing, n.newly_passing, n.failed_both), (2, 1, 0));
     assert_eq!(c.newly_failing[0].sample, "s01");
+    assert_eq!(
+        (
+            c.newly_failing[1].sample.as_str(),
+            c.newly_failing[1].metric.as_str()
+        ),
+        ("s07", "hd95")
+    );
     assert!(
         c.regressed(),
         "a newly failing row is a regression on its own"
@@ -385,4 +395,81 @@ fn classification_mcnemar_and_delong() {
     let p = 2.0 * sensibench_metrics::normal_sf(z.abs());
     assert!((g.p_value - p).abs() < 1e-12, "{} vs {p}", g.p_value);
     assert!(c.regressed());
+}
+
+/// A data-efficiency run: source `imagenet` fine-tuned on n = 2 and n = 5;
+/// each of 8 held-out samples scores Dice 0.7 + 0.02 i (n = 2) and
+/// 0.8 + 0.01 i (n = 5); run B loses 0.05 at n = 2 only.
+fn efficiency_run(dir: &Path, shifted: bool) {
+    manifest(
+        dir,
+        dir.file_name().unwrap().to_str().unwrap(),
+        "h",
+        "segmentation",
+    );
+    let mut rows = Vec::new();
+    for (n, base, step) in [(2u32, 0.7, 0.02), (5, 0.8, 0.01)] {
+        for i in 0..8u32 {
+            let loss = if shifted && n == 2 { 0.05 } else { 0.0 };
+            rows.push(sensibench_results::EfficiencyRow {
+                run_id: "r".into(),
+                suite: "t".into(),
+                suite_hash: "s".into(),
+                harness_version: "0.1.0".into(),
+                git_sha: "abc".into(),
+                seed: 7,
+                source: "imagenet".into(),
+                source_hash: "h".into(),
+                dataset: "d".into(),
+                sample: format!("s{i}"),
+                n,
+                n_label: n.to_string(),
+                fold: i % 4,
+                repeat: 0,
+                class: "muscle".into(),
+                class_index: 1,
+                metric: "dice".into(),
+                value: Some(base + step * f64::from(i) - loss),
+                reference_value: None,
+                steps: 10,
+                final_loss: Some(0.1),
+                // timing differs between runs and is not compared
+                train_seconds: if shifted { 2.0 } else { 1.0 },
+                status: Status::Ok,
+                error: None,
+            });
+        }
+    }
+    sensibench_results::write_efficiency_part(dir, "study", &rows).unwrap();
+}
+
+#[test]
+fn efficiency_study_rows_are_compared_per_training_size() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    efficiency_run(&a, false);
+    efficiency_run(&b, true);
+    let base = tmp.path().join("base");
+    write_baseline(&a, &base, &["dice".to_string()]).unwrap();
+    let c = compare(
+        &load_side(&base).unwrap(),
+        &load_side(&b).unwrap(),
+        &CompareSettings::default(),
+    );
+    assert_eq!(c.counts.paired, 16);
+    let group = |p: &str| {
+        c.groups
+            .iter()
+            .find(|g| g.perturbation.as_deref() == Some(p))
+            .unwrap()
+    };
+    let n2 = group("efficiency n=2");
+    assert_eq!(n2.model, "imagenet");
+    assert_eq!(n2.n, 8);
+    assert!((n2.mean_diff + 0.05).abs() < 1e-12, "{}", n2.mean_diff);
+    // 8 equal negative differences: exact Wilcoxon p = 2 / 2^8
+    assert!((n2.p_value - 2.0 / 256.0).abs() < 1e-12, "{}", n2.p_value);
+    assert_eq!(n2.verdict, Verdict::Regression);
+    let n5 = group("efficiency n=5");
+    assert_eq!((n5.mean_diff, n5.verdict), (0.0, Verdict::Unchanged));
 }

@@ -27,7 +27,7 @@ use crate::run::{
     BASELINE, BoundPerturbation, RunOptions, RunSummary, apply, bind_perturbations, choose_run_dir,
     git_sha_or, load_model, mean_voxels, mode_str, part_name, prediction_bar,
 };
-use crate::shard::{Ownership, ShardInfo, Unit};
+use crate::shard::{Ownership, Unit, shard_info};
 use crate::{Result, RunError, datasets::load_samples, io_err, time};
 
 /// Perturbations that act on the sample's region (the marker box): a sample
@@ -351,11 +351,7 @@ pub(crate) fn run(
         efficiency: None,
         task: "classification".into(),
         classification: Some(info),
-        shard: opts.shard.map(|s| ShardInfo {
-            index: s.index,
-            count: s.count,
-            units: owned.list().unwrap_or_default(),
-        }),
+        shard: opts.shard.map(|s| shard_info(s, &owned, &units)),
     };
     manifest.write(&run_dir)?;
 

@@ -294,12 +294,6 @@ pub fn check_suite(
     }
 }
 
-/// Whether a higher value of `metric` is better (segmentation metrics by
-/// their definition; classification's accuracy and AUC are).
-pub fn higher_is_better(metric: &str) -> bool {
-    sensibench_metrics::SegMetric::from_name(metric).map_or(true, |m| m.higher_is_better())
-}
-
 /// The baseline folder of suite `suite` under `baselines`.
 pub fn baseline_dir(baselines: &Path, suite: &str) -> PathBuf {
     baselines.join(suite)
@@ -744,7 +738,13 @@ fn draw_worst(
     let mut wanted = Vec::new();
     let mut keys = Vec::new();
     for (gi, g) in c.groups.iter().enumerate() {
-        if g.verdict != Verdict::Regression || g.dataset.is_none() {
+        // a data-efficiency group's "model" is a pretraining source, not a
+        // suite model: nothing to draw
+        let efficiency = g
+            .perturbation
+            .as_deref()
+            .is_some_and(|p| p.starts_with("efficiency n="));
+        if g.verdict != Verdict::Regression || g.dataset.is_none() || efficiency {
             continue;
         }
         for (wi, w) in g.worst.iter().enumerate() {

@@ -15,7 +15,7 @@ use sensibench_suite::plan::{BackendPlan, ModelPlan, Plan, ReferenceMode, Scale,
 
 use crate::manifest::{DatasetInfo, Manifest, ModelInfo, PerturbationInfo};
 use crate::predict::{Item, ModelTiming, Predictor};
-use crate::shard::{Ownership, ShardInfo, Unit};
+use crate::shard::{Ownership, Unit, shard_info};
 use crate::{Result, RunError, datasets::load_samples, io_err, sanitize, time};
 
 /// How to run a plan.
@@ -434,11 +434,7 @@ pub fn run(
         efficiency: study.clone(),
         task: "segmentation".into(),
         classification: None,
-        shard: opts.shard.map(|s| ShardInfo {
-            index: s.index,
-            count: s.count,
-            units: owned.list().unwrap_or_default(),
-        }),
+        shard: opts.shard.map(|s| shard_info(s, &owned, &units)),
     };
     manifest.write(&run_dir)?;
 

@@ -133,6 +133,25 @@ impl Ownership {
     }
 }
 
+/// What a shard records about itself: its index, its units, and the whole
+/// run's unit count and digest (so a merge can tell shards that partitioned
+/// different work apart, e.g. when a node could not see a dataset).
+pub(crate) fn shard_info(shard: Shard, owned: &Ownership, units: &[Unit]) -> ShardInfo {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for u in units {
+        h.update(u.name.as_bytes());
+        h.update([0u8]);
+    }
+    ShardInfo {
+        index: shard.index,
+        count: shard.count,
+        units: owned.list().unwrap_or_default(),
+        total_units: units.len(),
+        plan_digest: format!("{:x}", h.finalize()),
+    }
+}
+
 /// What a shard's manifest records about it.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ShardInfo {
@@ -141,6 +160,13 @@ pub struct ShardInfo {
     /// The units this shard owns (part files relative to the run folder, or
     /// stage names such as `saliency`).
     pub units: Vec<String>,
+    /// How many units the whole run has.
+    #[serde(default)]
+    pub total_units: usize,
+    /// SHA-256 of every unit name of the run, in order: equal in every
+    /// shard of the same run.
+    #[serde(default)]
+    pub plan_digest: String,
 }
 
 /// The folders holding a unit's files, relative to a run folder.
@@ -208,6 +234,17 @@ pub fn merge(shards: &[PathBuf], into: Option<&Path>) -> Result<MergeSummary> {
                 return Err(differs(what, a, b));
             }
         }
+        if info.plan_digest != first_info.plan_digest || info.total_units != first_info.total_units
+        {
+            return Err(differs(
+                "work units (did every node see the same datasets?)",
+                &format!(
+                    "{} units, digest {}",
+                    first_info.total_units, first_info.plan_digest
+                ),
+                &format!("{} units, digest {}", info.total_units, info.plan_digest),
+            ));
+        }
         if first.seed != m.seed {
             return Err(differs(
                 "seed",
@@ -245,7 +282,18 @@ pub fn merge(shards: &[PathBuf], into: Option<&Path>) -> Result<MergeSummary> {
         let missing: Vec<&String> = info
             .units
             .iter()
-            .filter(|u| u.contains('/') && !dir.join(u).is_file())
+            .filter(|u| {
+                if u.contains('/') {
+                    !dir.join(u).is_file()
+                } else {
+                    // a stage: its folder must hold its parts
+                    std::fs::read_dir(dir.join(u.as_str())).map_or(true, |mut r| {
+                        !r.any(|e| {
+                            e.is_ok_and(|e| e.path().extension().is_some_and(|x| x == "parquet"))
+                        })
+                    })
+                }
+            })
             .collect();
         if !missing.is_empty() {
             return Err(RunError::Other(format!(
@@ -258,6 +306,13 @@ pub fn merge(shards: &[PathBuf], into: Option<&Path>) -> Result<MergeSummary> {
             )));
         }
     }
+    let owned_total: usize = manifests.iter().map(|(_, _, i)| i.units.len()).sum();
+    let distinct: BTreeSet<&String> = manifests.iter().flat_map(|(_, _, i)| &i.units).collect();
+    if distinct.len() != owned_total {
+        return Err(RunError::Other(
+            "merge: the shards' units overlap (a unit is owned by two shards)".into(),
+        ));
+    }
     let absent: Vec<String> = (0..count)
         .filter(|&i| seen[i].is_none())
         .map(|i| format!("{i}/{count}"))
@@ -267,6 +322,12 @@ pub fn merge(shards: &[PathBuf], into: Option<&Path>) -> Result<MergeSummary> {
             "merge: shard(s) {} of run `{}` not given (all {count} are needed)",
             absent.join(", "),
             first.run_id
+        )));
+    }
+    if owned_total != first_info.total_units {
+        return Err(RunError::Other(format!(
+            "merge: the shards own {owned_total} of the run's {} units",
+            first_info.total_units
         )));
     }
     let target = match into {
