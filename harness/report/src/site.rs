@@ -236,7 +236,7 @@ const HIST_LEFT: f64 = 56.0;
 const HIST_RIGHT: f64 = 24.0;
 const HIST_TOP: f64 = 14.0;
 const HIST_PLOT: f64 = 220.0;
-const HIST_AXIS: f64 = 62.0;
+const HIST_AXIS: f64 = 84.0;
 const HIST_LEGEND_ROW: f64 = 17.0;
 
 /// One model's line: (model index, name, (run index, value) points).

@@ -25,7 +25,7 @@ use crate::manifest::{DatasetInfo, Manifest};
 use crate::predict::{Item, ModelTiming, Predictor};
 use crate::run::{
     BASELINE, BoundPerturbation, RunOptions, RunSummary, apply, bind_perturbations, choose_run_dir,
-    git_sha_or, load_model, mean_voxels, mode_str, part_name, prediction_bar,
+    git_sha_or, load_model, mean_voxels, mode_str, part_name, part_units, prediction_bar,
 };
 use crate::shard::{Ownership, Unit, shard_info};
 use crate::{Result, RunError, datasets::load_samples, io_err, time};
@@ -246,21 +246,8 @@ pub(crate) fn run(
         })
         .collect();
 
-    let mut units: Vec<Unit> = Vec::new();
-    for (d, samples) in &datasets {
-        let voxels = mean_voxels(samples);
-        for bp in &perturbations {
-            for m in &models {
-                units.push(Unit {
-                    name: format!(
-                        "predictions/{}.parquet",
-                        part_name(&m.info.name, &d.name, &bp.info.label)
-                    ),
-                    cost: (samples.len() * bp.info.points.len()) as f64 * voxels,
-                });
-            }
-        }
-    }
+    let model_names: Vec<&str> = models.iter().map(|m| m.info.name.as_str()).collect();
+    let mut units = part_units("predictions", &datasets, &perturbations, &model_names);
     if let Some(sp) = &plan.saliency {
         let samples: usize = datasets.iter().map(|(_, s)| s.len()).sum();
         let voxels = datasets.first().map_or(0.0, |(_, s)| mean_voxels(s));

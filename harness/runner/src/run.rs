@@ -362,21 +362,8 @@ pub fn run(
         None => None,
     };
 
-    let mut units: Vec<Unit> = Vec::new();
-    for (d, samples) in &datasets {
-        let voxels = mean_voxels(samples);
-        for bp in &perturbations {
-            for m in &models {
-                units.push(Unit {
-                    name: format!(
-                        "parts/{}.parquet",
-                        part_name(&m.plan.name, &d.name, &bp.info.label)
-                    ),
-                    cost: (samples.len() * bp.info.points.len()) as f64 * voxels,
-                });
-            }
-        }
-    }
+    let model_names: Vec<&str> = models.iter().map(|m| m.plan.name.as_str()).collect();
+    let mut units = part_units("parts", &datasets, &perturbations, &model_names);
     if let (Some(eff), Some(info)) = (&plan.efficiency, &study) {
         units.extend(crate::efficiency::units(eff, info, &datasets));
     }
@@ -568,6 +555,30 @@ pub(crate) fn part_name(model: &str, dataset: &str, perturbation: &str) -> Strin
         sanitize(dataset),
         sanitize(perturbation)
     )
+}
+
+/// The shard units of the parts in `folder` (`parts` or `predictions`):
+/// one per (dataset, perturbation, model), in run order, each costing
+/// samples × points × voxels.
+pub(crate) fn part_units(
+    folder: &str,
+    datasets: &[(&sensibench_suite::plan::DatasetPlan, Vec<Sample>)],
+    perturbations: &[BoundPerturbation],
+    models: &[&str],
+) -> Vec<Unit> {
+    let mut units = Vec::new();
+    for (d, samples) in datasets {
+        let voxels = mean_voxels(samples);
+        for bp in perturbations {
+            for m in models {
+                units.push(Unit {
+                    name: format!("{folder}/{}.parquet", part_name(m, &d.name, &bp.info.label)),
+                    cost: (samples.len() * bp.info.points.len()) as f64 * voxels,
+                });
+            }
+        }
+    }
+    units
 }
 
 /// The mean number of voxels of `samples` (the cost of one prediction, in
