@@ -81,7 +81,7 @@ impl BenchBaseline {
         estimates.sort_by(|a, b| a.id.cmp(&b.id));
         Self {
             machine: MachineFacts::current(),
-            date: iso_now(),
+            date: crate::time::iso_now(),
             estimates,
             max_ratio: None,
         }
@@ -263,36 +263,6 @@ pub fn compare_bench(
     out
 }
 
-/// Now as `2026-11-24T09:30:00Z`.
-fn iso_now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    iso_from_secs(secs)
-}
-
-/// Seconds since the Unix epoch as ISO 8601 UTC (proleptic Gregorian;
-/// Howard Hinnant's days-to-civil algorithm).
-fn iso_from_secs(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let s = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        s / 3600,
-        (s % 3600) / 60,
-        s % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -431,9 +401,15 @@ mod tests {
 
     #[test]
     fn iso_dates() {
-        assert_eq!(iso_from_secs(0), "1970-01-01T00:00:00Z");
+        assert_eq!(crate::time::iso_from_secs(0), "1970-01-01T00:00:00Z");
         // 2024-02-29T12:34:56Z (leap day), from `date -u -d @1709210096`
-        assert_eq!(iso_from_secs(1_709_210_096), "2024-02-29T12:34:56Z");
-        assert_eq!(iso_from_secs(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(
+            crate::time::iso_from_secs(1_709_210_096),
+            "2024-02-29T12:34:56Z"
+        );
+        assert_eq!(
+            crate::time::iso_from_secs(951_782_400),
+            "2000-02-29T00:00:00Z"
+        );
     }
 }

@@ -15,6 +15,7 @@ mod classification_stats;
 pub mod compare;
 mod efficiency;
 mod store;
+pub mod time;
 
 pub use aggregate::{
     FailureSummary, PointStat, RunTables, SampleScore, aggregate_run, sample_scores,

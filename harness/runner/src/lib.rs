@@ -24,7 +24,7 @@ mod run;
 mod saliency;
 pub mod shard;
 pub mod site;
-mod time;
+use sensibench_results::time;
 pub mod worker;
 
 pub use manifest::{Manifest, ModelInfo, PerturbationInfo};

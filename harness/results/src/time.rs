@@ -31,7 +31,12 @@ fn now_secs() -> i64 {
 
 /// `2026-11-24T09:30:00Z`.
 pub fn iso_now() -> String {
-    let (y, m, d, hh, mm, ss) = parts(now_secs());
+    iso_from_secs(now_secs())
+}
+
+/// Seconds since the Unix epoch as ISO 8601 UTC, e.g. `2026-11-24T09:30:00Z`.
+pub fn iso_from_secs(secs: i64) -> String {
+    let (y, m, d, hh, mm, ss) = parts(secs);
     format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
 }
 
