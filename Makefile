@@ -29,7 +29,7 @@ ARGS      ?=
 ORT_LIB = $(firstword $(wildcard $(ORT_VENV)/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.*))
 RUN_ENV = ORT_DYLIB_PATH="$(ORT_LIB)"
 
-.PHONY: help setup setup-ort setup-torch setup-chromium build suite test lint fmt bench bench-artefacts bench-tch models clean-results nightly baseline bench-baseline bench-quick
+.PHONY: help setup setup-ort setup-torch setup-chromium build suite test lint fmt bench bench-artefacts bench-tch models clean-results nightly baseline bench-baseline bench-quick golden-check golden-record structure
 
 help:
 	@echo "make suite NAME=cardiac   run a suite (suites/NAME.yaml) and print the report path"
@@ -43,6 +43,8 @@ help:
 	@echo "make nightly              every suite vs its baseline in results/baselines/, benches vs bench.json; fails on a regression"
 	@echo "make baseline NAME=x      run suites/x.yaml and save its baseline (results/baselines/x/)"
 	@echo "make bench-baseline       run the quick criterion benches and save them as results/baselines/bench.json"
+	@echo "make golden-check         run every suite and compare its run folder with tests/golden/ (a refactor changes no output)"
+	@echo "make structure            no import circles between the files of a crate; no function > 150 lines, no file > 1,000"
 
 setup: setup-ort setup-torch setup-chromium
 
@@ -88,6 +90,7 @@ suite: setup-ort setup-torch
 # workspace first, then test it.
 test: setup
 	$(CARGO) fmt --all -- --check
+	$(MAKE) --no-print-directory structure
 	$(CARGO) build --workspace --all-targets --all-features
 	$(RUN_ENV) SENSIBENCH_PLUGIN_PATH="$(CURDIR)/target/debug" $(CARGO) test --workspace --all-features
 
@@ -156,6 +159,30 @@ models:
 	PYTHON="$(TRAIN_VENV)/bin/python" ORT_PYTHON="$(ORT_VENV)/bin/python" \
 	  sh plugins/models/classifiers/make_classifiers.sh
 	PYTHON="$(TRAIN_VENV)/bin/python" sh plugins/models/slice/make_slice_model.sh
+
+# The before/after check of a refactor: every committed suite is run with the
+# debug build (as `make test` builds it) and each file of its run folder is
+# compared with the digests in tests/golden/ (recorded by the code before the
+# change with `make golden-record`). pyarrow reads the parquet parts.
+GOLDEN_VENV := $(TOOLS)/golden
+GOLDEN_STAMP := $(GOLDEN_VENV)/.installed-26.0.1
+GOLDEN_SUITES ?=
+
+$(GOLDEN_STAMP):
+	$(PYTHON) -m venv "$(GOLDEN_VENV)"
+	"$(GOLDEN_VENV)/bin/pip" install --quiet --disable-pip-version-check "pyarrow==26.0.1"
+	touch "$@"
+
+golden-check golden-record: setup-ort setup-torch $(GOLDEN_STAMP)
+	$(CARGO) build -p sensibench-cli -p sensibench-classical-seg --features sensibench-cli/torch
+	$(RUN_ENV) SENSIBENCH_PLUGIN_PATH="$(CURDIR)/target/debug" SENSIBENCH_BIN="$(CURDIR)/target/debug/sensibench" \
+	  GOLDEN_PYTHON="$(GOLDEN_VENV)/bin/python" bash scripts/golden/check.sh $(patsubst golden-%,%,$@) $(GOLDEN_SUITES)
+
+# The structure rules of docs/architecture.md.
+structure:
+	@if [ -f ../shared/tools/module_cycles.py ]; then $(PYTHON) ../shared/tools/module_cycles.py .; \
+	  else echo "(../shared/tools/module_cycles.py not beside this checkout: import circles not checked)"; fi
+	$(PYTHON) scripts/check_sizes.py .
 
 clean-results:
 	rm -rf results/*/

@@ -12,8 +12,8 @@ Every file of the run folder but the HTML report is digested:
   sha dropped at any depth, then hashed in a canonical dump;
 - everything else (PNG strips, saliency maps, CSV, NIfTI): the bytes.
 `report/` is left out: it is rendered from the files above and carries the git sha and
-the run's timings. Absolute paths of the checkout and of the data root are written as
-`<repo>` and `<data>` in every string, so a clone in another folder digests the same.
+the run's timings. Absolute paths of the plugin folder (`SENSIBENCH_PLUGIN_PATH`), the checkout and
+the data root are written as `<plugins>`, `<repo>` and `<data>` in every string, so a clone in another folder digests the same.
 """
 import hashlib
 import json
@@ -34,10 +34,14 @@ VOLATILE_KEYS = {
 
 REPO = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 DATA = os.path.realpath(os.environ.get("SENSIBENCH_DATA_ROOT") or os.path.join(REPO, "..", "shared", "data"))
+# The folder native plugins are loaded from (their path is in the manifest).
+PLUGINS = [os.path.realpath(p) for p in os.environ.get("SENSIBENCH_PLUGIN_PATH", "").split(":") if p]
 
 
 def canon(v):
     if isinstance(v, str):
+        for p in PLUGINS:
+            v = v.replace(p, "<plugins>")
         return v.replace(DATA, "<data>").replace(REPO, "<repo>")
     if isinstance(v, float):
         if math.isnan(v):

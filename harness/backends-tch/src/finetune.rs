@@ -306,6 +306,13 @@ pub(crate) fn guard_panics<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Resu
     }
 }
 
+/// The error of a failed libtorch call of model `name`: `what: e`, as a
+/// `map_err` argument.
+pub(crate) fn tch_error(name: &str, what: &str) -> impl FnOnce(tch::TchError) -> Error + use<> {
+    let (name, what) = (name.to_string(), what.to_string());
+    move |e| model_err(&name, &what, e)
+}
+
 /// Loads `module_path` as a trainable module in train mode with its
 /// trainable parameters registered in a fresh optimiser; fails when there is
 /// no trainable parameter.
@@ -314,10 +321,7 @@ pub(crate) fn load_for_training(
     module_path: &Path,
     cfg: &FineTuneConfig,
 ) -> Result<(TrainableCModule, VarStore, COptimizer)> {
-    let err = |what: &str| {
-        let what = what.to_string();
-        move |e: tch::TchError| model_err(name, &what, e)
-    };
+    let err = |what: &str| tch_error(name, what);
     let vs = VarStore::new(Device::Cpu);
     let mut module = TrainableCModule::load(module_path, vs.root()).map_err(err(&format!(
         "cannot load {} as a trainable TorchScript module",
@@ -404,20 +408,15 @@ fn train(
     set: &TrainingSet,
     cfg: &FineTuneConfig,
 ) -> Result<(TorchScriptModel, FineTuneReport)> {
-    let err = |what: &str| {
-        let what = what.to_string();
-        move |e: tch::TchError| model_err(name, &what, e)
-    };
-    let (mut module, vs, opt) = load_for_training(name, module_path, cfg)?;
+    let err = |what: &str| tch_error(name, what);
+    let (module, vs, opt) = load_for_training(name, module_path, cfg)?;
 
     let [c, h, w] = set.shape;
     let b = cfg.batch_size.min(set.len());
     let mut sampler = Sampler::new(set.len(), cfg.seed);
     let mut x = vec![0f32; b * c * h * w];
     let mut y = vec![0i64; b * h * w];
-    let mut losses = Vec::with_capacity(cfg.steps);
-    let mut step_seconds = Vec::with_capacity(cfg.steps);
-    let start = Instant::now();
+    let mut log = TrainingLog::start(cfg.steps);
     for step in 0..cfg.steps {
         let step_start = Instant::now();
         for slot in 0..b {
@@ -452,6 +451,43 @@ fn train(
         }
         let loss = dice_ce_loss(&logits, &yt, cfg.classes as i64, cfg.loss)
             .map_err(err("cannot compute the loss"))?;
+        log.record_and_step(name, &opt, &loss, step, step_start)?;
+    }
+    log.finish(name, module, vs)
+}
+
+/// What a training loop of [`fine_tune`] or [`crate::fine_tune_classifier`]
+/// records: every step's loss and wall time, from the loop's start.
+pub(crate) struct TrainingLog {
+    losses: Vec<f64>,
+    step_seconds: Vec<f64>,
+    start: Instant,
+}
+
+impl TrainingLog {
+    /// An empty log for `steps` steps; the loop's clock starts now.
+    pub(crate) fn start(steps: usize) -> Self {
+        let losses = Vec::with_capacity(steps);
+        let step_seconds = Vec::with_capacity(steps);
+        TrainingLog {
+            losses,
+            step_seconds,
+            start: Instant::now(),
+        }
+    }
+
+    /// Records the `loss` of `step` (refusing a non-finite one: the run
+    /// diverged), takes one optimiser step on it and records the step's
+    /// wall time since `step_start`.
+    pub(crate) fn record_and_step(
+        &mut self,
+        name: &str,
+        opt: &COptimizer,
+        loss: &Tensor,
+        step: usize,
+        step_start: Instant,
+    ) -> Result<()> {
+        let err = |what: &str| tch_error(name, what);
         let value = loss
             .f_double_value(&[])
             .map_err(err("cannot read the loss"))?;
@@ -463,24 +499,35 @@ fn train(
                 ),
             });
         }
-        losses.push(value);
+        self.losses.push(value);
         opt.zero_grad().map_err(err("zero_grad failed"))?;
         loss.f_backward().map_err(err("backward failed"))?;
         opt.step().map_err(err("optimiser step failed"))?;
-        step_seconds.push(step_start.elapsed().as_secs_f64());
+        self.step_seconds.push(step_start.elapsed().as_secs_f64());
+        Ok(())
     }
-    let seconds = start.elapsed().as_secs_f64();
-    module
-        .f_set_eval()
-        .map_err(err("cannot switch to eval mode"))?;
-    Ok((
-        TorchScriptModel::from_trainable(name, module, vs)?,
-        FineTuneReport {
-            losses,
-            step_seconds,
-            seconds,
-        },
-    ))
+
+    /// Ends the loop: switches the trained `module` to eval mode and returns
+    /// it as a model with the report of the run.
+    pub(crate) fn finish(
+        self,
+        name: &str,
+        mut module: TrainableCModule,
+        vs: VarStore,
+    ) -> Result<(TorchScriptModel, FineTuneReport)> {
+        let seconds = self.start.elapsed().as_secs_f64();
+        module
+            .f_set_eval()
+            .map_err(|e| model_err(name, "cannot switch to eval mode", e))?;
+        Ok((
+            TorchScriptModel::from_trainable(name, module, vs)?,
+            FineTuneReport {
+                losses: self.losses,
+                step_seconds: self.step_seconds,
+                seconds,
+            },
+        ))
+    }
 }
 
 /// One image's random augmentation, drawn by [`Transform::draw`].

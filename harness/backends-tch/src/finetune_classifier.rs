@@ -37,8 +37,10 @@ use std::time::Instant;
 use sensibench_core::{Error, Result};
 use tch::{IValue, Kind, Reduction, Tensor};
 
-use crate::finetune::{Sampler, check_common, guard_panics, load_for_training};
-use crate::{FineTuneConfig, FineTuneReport, TorchScriptModel, model_err, seed_libtorch_once};
+use crate::finetune::{
+    Sampler, TrainingLog, check_common, guard_panics, load_for_training, tch_error,
+};
+use crate::{FineTuneConfig, FineTuneReport, TorchScriptModel, seed_libtorch_once};
 
 /// Labelled training images for a classifier, already pre-processed into the
 /// module's input space (e.g. min-max normalised and resized): `images[i]` is
@@ -288,11 +290,8 @@ fn train(
     cfg: &FineTuneConfig,
     loss_opts: &CrossEntropy,
 ) -> Result<(TorchScriptModel, FineTuneReport)> {
-    let err = |what: &str| {
-        let what = what.to_string();
-        move |e: tch::TchError| model_err(name, &what, e)
-    };
-    let (mut module, vs, opt) = load_for_training(name, module_path, cfg)?;
+    let err = |what: &str| tch_error(name, what);
+    let (module, vs, opt) = load_for_training(name, module_path, cfg)?;
 
     let [c, h, w] = set.shape;
     let chw = c * h * w;
@@ -300,9 +299,7 @@ fn train(
     let mut sampler = Sampler::new(set.len(), cfg.seed);
     let mut x = vec![0f32; b * chw];
     let mut y = vec![0i64; b];
-    let mut losses = Vec::with_capacity(cfg.steps);
-    let mut step_seconds = Vec::with_capacity(cfg.steps);
-    let start = Instant::now();
+    let mut log = TrainingLog::start(cfg.steps);
     for step in 0..cfg.steps {
         let step_start = Instant::now();
         for slot in 0..b {
@@ -335,35 +332,9 @@ fn train(
         }
         let loss =
             cross_entropy_loss(&logits, &yt, loss_opts).map_err(err("cannot compute the loss"))?;
-        let value = loss
-            .f_double_value(&[])
-            .map_err(err("cannot read the loss"))?;
-        if !value.is_finite() {
-            return Err(Error::Model {
-                model: name.to_string(),
-                reason: format!(
-                    "fine-tuning diverged: the loss is {value} at step {step} (lower the learning rate)"
-                ),
-            });
-        }
-        losses.push(value);
-        opt.zero_grad().map_err(err("zero_grad failed"))?;
-        loss.f_backward().map_err(err("backward failed"))?;
-        opt.step().map_err(err("optimiser step failed"))?;
-        step_seconds.push(step_start.elapsed().as_secs_f64());
+        log.record_and_step(name, &opt, &loss, step, step_start)?;
     }
-    let seconds = start.elapsed().as_secs_f64();
-    module
-        .f_set_eval()
-        .map_err(err("cannot switch to eval mode"))?;
-    Ok((
-        TorchScriptModel::from_trainable(name, module, vs)?,
-        FineTuneReport {
-            losses,
-            step_seconds,
-            seconds,
-        },
-    ))
+    log.finish(name, module, vs)
 }
 
 #[cfg(test)]

@@ -11,9 +11,9 @@
 use std::path::Path;
 
 use sensibench_core::{Error, Result, Tensor};
-use tch::{CModule, Device, IValue, Kind};
+use tch::{CModule, IValue, Kind};
 
-use crate::{from_tch, model_err, seed_libtorch_once, set_threads, to_tch};
+use crate::{from_tch, load_eval_module, model_err, to_tch};
 
 /// The TorchScript method a Grad-CAM model must export.
 pub const FEATURES_METHOD: &str = "features_and_logits";
@@ -54,24 +54,7 @@ impl GradCam {
     /// file when it is missing, not a TorchScript archive, or has no
     /// `features_and_logits` method.
     pub fn load(name: &str, path: &Path, threads: usize) -> Result<GradCam> {
-        if !path.is_file() {
-            return Err(Error::Model {
-                model: name.to_string(),
-                reason: format!("TorchScript file {} does not exist", path.display()),
-            });
-        }
-        seed_libtorch_once();
-        set_threads(threads);
-        let mut module = CModule::load_on_device(path, Device::Cpu).map_err(|e| {
-            model_err(
-                name,
-                &format!("cannot load {} as a TorchScript module", path.display()),
-                e,
-            )
-        })?;
-        module
-            .f_set_eval()
-            .map_err(|e| model_err(name, "cannot switch the module to eval mode", e))?;
+        let module = load_eval_module(name, path, threads)?;
         // Probe the method without running it: a call with no argument fails
         // on the argument count when the method exists, and with "Method
         // '…' is not defined" when it does not.

@@ -72,6 +72,32 @@ pub(crate) fn model_err(model: &str, what: &str, e: impl std::fmt::Display) -> E
     }
 }
 
+/// Loads the TorchScript file `path` on the CPU in eval mode with
+/// `threads` intra-op threads (0 = libtorch's default), seeding libtorch
+/// first. Fails naming the file when it is missing or not a TorchScript
+/// archive.
+pub(crate) fn load_eval_module(name: &str, path: &Path, threads: usize) -> Result<CModule> {
+    if !path.is_file() {
+        return Err(Error::Model {
+            model: name.to_string(),
+            reason: format!("TorchScript file {} does not exist", path.display()),
+        });
+    }
+    seed_libtorch_once();
+    set_threads(threads);
+    let mut module = CModule::load_on_device(path, Device::Cpu).map_err(|e| {
+        model_err(
+            name,
+            &format!("cannot load {} as a TorchScript module", path.display()),
+            e,
+        )
+    })?;
+    module
+        .f_set_eval()
+        .map_err(|e| model_err(name, "cannot switch the module to eval mode", e))?;
+    Ok(module)
+}
+
 /// A TorchScript module run for inference (eval mode, no autograd) on the CPU.
 pub struct TorchScriptModel {
     name: String,
@@ -116,24 +142,7 @@ impl TorchScriptModel {
     /// intra-op threads (0 = libtorch's default). Fails naming the file when
     /// it is missing or not a TorchScript archive.
     pub fn load(name: &str, path: &Path, threads: usize) -> Result<Self> {
-        if !path.is_file() {
-            return Err(Error::Model {
-                model: name.to_string(),
-                reason: format!("TorchScript file {} does not exist", path.display()),
-            });
-        }
-        seed_libtorch_once();
-        set_threads(threads);
-        let mut module = CModule::load_on_device(path, Device::Cpu).map_err(|e| {
-            model_err(
-                name,
-                &format!("cannot load {} as a TorchScript module", path.display()),
-                e,
-            )
-        })?;
-        module
-            .f_set_eval()
-            .map_err(|e| model_err(name, "cannot switch the module to eval mode", e))?;
+        let module = load_eval_module(name, path, threads)?;
         Ok(TorchScriptModel {
             name: name.to_string(),
             module: Module::Plain(module),

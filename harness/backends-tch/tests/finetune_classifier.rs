@@ -5,8 +5,11 @@
 //! float64), on the slice-position starting model
 //! `plugins/models/slice/slice_cnn.pt`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
+use common::{error_text, read_json, reference_file};
 use sensibench_backends_tch::{
     Augment, ClassTrainingSet, CrossEntropy, FineTuneConfig, Loss, Optimizer, TorchScriptModel,
     batch_indices, cross_entropy_loss, fine_tune_classifier, fine_tune_classifier_with,
@@ -22,15 +25,8 @@ fn slice_model() -> PathBuf {
     root().join("plugins/models/slice/slice_cnn.pt")
 }
 
-fn reference_file(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/reference")
-        .join(name)
-}
-
 fn reference() -> Value {
-    let text = std::fs::read_to_string(reference_file("classifier_step.json")).expect("read");
-    serde_json::from_str(&text).expect("parse")
+    read_json(&reference_file("classifier_step.json"))
 }
 
 fn f64s(v: &Value) -> Vec<f64> {
@@ -303,17 +299,13 @@ fn tuple_output_trains_on_its_last_element() {
     assert_eq!(out.shape(), [2, 3]);
 }
 
-fn error_of(r: sensibench_core::Result<impl Sized>) -> String {
-    r.err().map(|e| e.to_string()).unwrap_or_default()
-}
-
 #[test]
 fn classifier_fine_tuning_refuses_what_it_cannot_do() {
     let set = disc_set(3, 16, 3);
     let cfg = config(2, 3, 1e-3, 1);
     // a label >= classes
     let bad = ClassTrainingSet::new(vec![vec![0.0; 256]; 2], vec![0, 3], [1, 16, 16]).expect("set");
-    let e = error_of(fine_tune_classifier("m", &slice_model(), &bad, &cfg));
+    let e = error_text(fine_tune_classifier("m", &slice_model(), &bad, &cfg));
     assert!(
         e.contains("model `m`")
             && e.contains("training image 1 has class 3")
@@ -322,7 +314,7 @@ fn classifier_fine_tuning_refuses_what_it_cannot_do() {
     );
     // a segmenter (N x 2 x H x W) is not N x classes
     let seg = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny.pt");
-    let e = error_of(fine_tune_classifier("seg", &seg, &set, &cfg));
+    let e = error_text(fine_tune_classifier("seg", &seg, &set, &cfg));
     assert!(
         e.contains("model `seg`")
             && e.contains("output shape [3, 2, 16, 16]")
@@ -332,13 +324,13 @@ fn classifier_fine_tuning_refuses_what_it_cannot_do() {
     // the right rank but the wrong class count
     let mut four = cfg.clone();
     four.classes = 4;
-    let e = error_of(fine_tune_classifier("m", &slice_model(), &set, &four));
+    let e = error_text(fine_tune_classifier("m", &slice_model(), &set, &four));
     assert!(
         e.contains("output shape [3, 3]") && e.contains("[3, 4]"),
         "{e}"
     );
     // a missing file
-    let e = error_of(fine_tune_classifier(
+    let e = error_text(fine_tune_classifier(
         "gone",
         Path::new("/nonexistent/x.pt"),
         &set,
@@ -351,7 +343,7 @@ fn classifier_fine_tuning_refuses_what_it_cannot_do() {
         "{e}"
     );
     // not a TorchScript file
-    let e = error_of(fine_tune_classifier(
+    let e = error_text(fine_tune_classifier(
         "json",
         &reference_file("classifier_step.json"),
         &set,
@@ -363,13 +355,13 @@ fn classifier_fine_tuning_refuses_what_it_cannot_do() {
     );
     // frozen parameters only
     let frozen = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/frozen.pt");
-    assert!(error_of(fine_tune_classifier("f", &frozen, &set, &cfg)).contains("no trainable"));
+    assert!(error_text(fine_tune_classifier("f", &frozen, &set, &cfg)).contains("no trainable"));
     // loss settings
     let smooth = CrossEntropy {
         label_smoothing: 1.0,
         class_weights: None,
     };
-    let e = error_of(fine_tune_classifier_with(
+    let e = error_text(fine_tune_classifier_with(
         "m",
         &slice_model(),
         &set,
@@ -381,7 +373,7 @@ fn classifier_fine_tuning_refuses_what_it_cannot_do() {
         label_smoothing: 0.0,
         class_weights: Some(vec![1.0, 1.0]),
     };
-    let e = error_of(fine_tune_classifier_with(
+    let e = error_text(fine_tune_classifier_with(
         "m",
         &slice_model(),
         &set,
@@ -393,7 +385,7 @@ fn classifier_fine_tuning_refuses_what_it_cannot_do() {
     let mut x = vec![0.5f32; 256];
     x[7] = f32::NAN;
     let nan = ClassTrainingSet::new(vec![x], vec![1], [1, 16, 16]).expect("set");
-    let e = error_of(fine_tune_classifier("m", &slice_model(), &nan, &cfg));
+    let e = error_text(fine_tune_classifier("m", &slice_model(), &nan, &cfg));
     assert!(e.contains("diverged") && e.contains("step 0"), "{e}");
     // the segmentation loss settings do not matter here
     let mut other = cfg.clone();

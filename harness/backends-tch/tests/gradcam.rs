@@ -3,21 +3,15 @@
 //! on the same TorchScript module, cross-checked there with hooks on the
 //! eager module).
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::{error_text, fixture, read_json};
 use sensibench_backends_tch::GradCam;
 use sensibench_core::Tensor;
 use serde_json::Value;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
 fn reference() -> Value {
-    let text = std::fs::read_to_string(fixture("gradcam_reference.json")).expect("read");
-    serde_json::from_str(&text).expect("parse")
+    read_json(&fixture("gradcam_reference.json"))
 }
 
 fn f32s(v: &Value) -> Vec<f32> {
@@ -75,18 +69,16 @@ fn gradcam_matches_pytorch() {
 
 #[test]
 fn missing_method_is_a_clear_error() {
-    let e = GradCam::load("plain", &fixture("classifier_no_method.pt"), 1)
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let e = error_text(GradCam::load(
+        "plain",
+        &fixture("classifier_no_method.pt"),
+        1,
+    ));
     assert!(
         e.contains("classifier_no_method.pt") && e.contains("features_and_logits"),
         "{e}"
     );
-    let e = GradCam::load("m", &fixture("nope.pt"), 1)
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let e = error_text(GradCam::load("m", &fixture("nope.pt"), 1));
     assert!(e.contains("nope.pt") && e.contains("does not exist"), "{e}");
 }
 
@@ -95,21 +87,15 @@ fn bad_inputs_fail_the_call_not_the_process() {
     let r = reference();
     let x = input(&r);
     let mut g = GradCam::load("clf", &fixture("classifier.pt"), 1).expect("load");
-    let err = |res: sensibench_core::Result<Vec<Vec<f32>>>| {
-        res.err().map(|e| e.to_string()).unwrap_or_default()
-    };
-    let e = err(g.maps(&x, &[0]));
+    let e = error_text(g.maps(&x, &[0]));
     assert!(e.contains("one class per item"), "{e}");
-    let e = err(g.maps(&x, &[0, 3]));
+    let e = error_text(g.maps(&x, &[0, 3]));
     assert!(e.contains("classes[1]") && e.contains("3 logits"), "{e}");
     let two = Tensor::new(vec![1, 2, 16, 16], vec![0.0; 512]).expect("shape");
-    let e = err(g.maps(&two, &[0]));
+    let e = error_text(g.maps(&two, &[0]));
     assert!(e.contains("N x 1 x H x W"), "{e}");
     // a module without the GAP head contract: tiny.pt is a segmentation net
-    let e = GradCam::load("tiny", &fixture("tiny.pt"), 1)
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let e = error_text(GradCam::load("tiny", &fixture("tiny.pt"), 1));
     assert!(
         e.contains("tiny.pt") && e.contains("features_and_logits"),
         "{e}"

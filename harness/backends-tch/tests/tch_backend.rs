@@ -1,19 +1,16 @@
 //! The TorchScript backend for real: libtorch loads, runs and fine-tunes the
 //! committed fixtures (made by `tests/fixtures/make_fixtures.py`).
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::path::Path;
+
+use common::{error_text, fixture, read_json};
 use sensibench_backends_tch::{
     Augment, FineTuneConfig, Loss, Optimizer, TorchScriptModel, TrainingSet, dice_ce_loss,
     fine_tune,
 };
 use sensibench_core::{Batch, Model, SeededRng, Tensor};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
 
 fn random_input(n: usize, h: usize, w: usize, seed: u64) -> Tensor {
     let mut rng = SeededRng::new(seed);
@@ -32,15 +29,13 @@ fn predict(model: &mut dyn Model, input: &Tensor) -> Tensor {
 
 #[test]
 fn missing_and_invalid_files_are_clear_errors() {
-    let e = TorchScriptModel::load("m", &fixture("nope.pt"), 1)
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let e = error_text(TorchScriptModel::load("m", &fixture("nope.pt"), 1));
     assert!(e.contains("nope.pt") && e.contains("does not exist"), "{e}");
-    let e = TorchScriptModel::load("m", &fixture("loss_reference.json"), 1)
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let e = error_text(TorchScriptModel::load(
+        "m",
+        &fixture("loss_reference.json"),
+        1,
+    ));
     assert!(
         e.contains("loss_reference.json") && e.contains("TorchScript"),
         "{e}"
@@ -52,14 +47,10 @@ fn wrong_input_fails_the_call_not_the_process() {
     let mut m = TorchScriptModel::load("tiny", &fixture("tiny.pt"), 1).expect("load");
     // two channels where the module takes one
     let input = Tensor::new(vec![1, 2, 8, 8], vec![0.0; 128]).expect("shape");
-    let e = m
-        .predict(&Batch {
-            input: &input,
-            reference: None,
-        })
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let e = error_text(m.predict(&Batch {
+        input: &input,
+        reference: None,
+    }));
     assert!(
         e.contains("model `tiny`") && e.contains("forward failed"),
         "{e}"
@@ -94,8 +85,7 @@ fn torchscript_and_onnx_agree() {
 
 #[test]
 fn loss_matches_pytorch() {
-    let text = std::fs::read_to_string(fixture("loss_reference.json")).expect("fixture");
-    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let v = read_json(&fixture("loss_reference.json"));
     let shape: Vec<i64> = v["shape"]
         .as_array()
         .expect("shape")
@@ -244,10 +234,7 @@ fn fine_tuning_learns_and_is_deterministic() {
 fn fine_tuning_refuses_what_it_cannot_do() {
     let set = threshold_set(2, 16, 1);
     let err = |path: &str, cfg: &FineTuneConfig, set: &TrainingSet| {
-        fine_tune("m", &fixture(path), set, cfg)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default()
+        error_text(fine_tune("m", &fixture(path), set, cfg))
     };
     let e = err("frozen.pt", &config(2), &set);
     assert!(e.contains("no trainable parameter"), "{e}");

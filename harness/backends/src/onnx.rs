@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use ndarray::{ArrayViewD, IxDyn};
 use ort::environment::Environment;
-use ort::session::Session;
+use ort::session::{Session, SessionOutputs};
 use ort::value::TensorRef;
 use sensibench_core::{Batch, Error, Model, Result, Tensor, TensorView};
 
@@ -250,37 +250,11 @@ impl OnnxModel {
     /// `features`, `head_weight`, `head_bias` for CRM). Outputs that are not
     /// `f32` tensors are an error naming them.
     pub fn run_all(&mut self, input: &Tensor) -> Result<Vec<(String, Tensor)>> {
-        let name = self.name.clone();
-        let fail = |what: &str, e: String| Error::Model {
-            model: name.clone(),
-            reason: format!("{what}: {e}"),
-        };
-        let names: Vec<String> = self
-            .session
-            .outputs()
-            .iter()
-            .map(|o| o.name().to_string())
-            .collect();
-        let view = ArrayViewD::from_shape(IxDyn(input.shape()), input.data())
-            .map_err(|e| fail("input tensor", e.to_string()))?;
-        let value =
-            TensorRef::from_array_view(view).map_err(|e| fail("input tensor", e.to_string()))?;
-        let outputs = self
-            .session
-            .run(ort::inputs![self.input_name.as_str() => value])
-            .map_err(|e| fail("ONNX Runtime run failed", e.to_string()))?;
+        let names = self.output_names();
+        let outputs = run_session(&mut self.session, &self.name, &self.input_name, input)?;
         let mut out = Vec::with_capacity(names.len());
         for n in names {
-            let v = outputs
-                .get(&n)
-                .ok_or_else(|| fail("output", format!("the session returned no output `{n}`")))?;
-            let (shape, data) = v
-                .try_extract_tensor::<f32>()
-                .map_err(|e| fail(&format!("output `{n}` is not an f32 tensor"), e.to_string()))?;
-            let shape: Vec<usize> = shape
-                .iter()
-                .map(|&d| usize::try_from(d).unwrap_or(0))
-                .collect();
+            let (shape, data) = f32_output(&outputs, &self.name, &n)?;
             out.push((n, Tensor::new(shape, data.to_vec())?));
         }
         Ok(out)
@@ -330,40 +304,62 @@ impl Model for OnnxModel {
         batch: &Batch<'_>,
         consume: &mut dyn FnMut(TensorView<'_>),
     ) -> Result<()> {
-        let name = self.name.clone();
-        let fail = |what: &str, e: String| Error::Model {
-            model: name.clone(),
-            reason: format!("{what}: {e}"),
-        };
         let input = batch.input;
-        let view = ArrayViewD::from_shape(IxDyn(input.shape()), input.data())
-            .map_err(|e| fail("input tensor", e.to_string()))?;
-        let value =
-            TensorRef::from_array_view(view).map_err(|e| fail("input tensor", e.to_string()))?;
-        let outputs = self
-            .session
-            .run(ort::inputs![self.input_name.as_str() => value])
-            .map_err(|e| fail("ONNX Runtime run failed", e.to_string()))?;
-        let output = outputs.get(&self.output_name).ok_or_else(|| {
-            fail(
-                "output",
-                format!("the session returned no output `{}`", self.output_name),
-            )
-        })?;
-        let (shape, data) = output.try_extract_tensor::<f32>().map_err(|e| {
-            fail(
-                &format!("output `{}` is not an f32 tensor", self.output_name),
-                e.to_string(),
-            )
-        })?;
-        let shape: Vec<usize> = shape
-            .iter()
-            .map(|&d| usize::try_from(d).unwrap_or(0))
-            .collect();
+        let outputs = run_session(&mut self.session, &self.name, &self.input_name, input)?;
+        let (shape, data) = f32_output(&outputs, &self.name, &self.output_name)?;
         crate::check_output_shape(&self.name, input.shape(), &shape)?;
         consume(TensorView::new(&shape, data)?);
         Ok(())
     }
+}
+
+/// An [`Error::Model`] of model `model`: `what: e`.
+fn model_error(model: &str, what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Model {
+        model: model.to_string(),
+        reason: format!("{what}: {e}"),
+    }
+}
+
+/// Runs `session` of model `model` on `input`, fed as graph input
+/// `input_name`.
+fn run_session<'s>(
+    session: &'s mut Session,
+    model: &str,
+    input_name: &str,
+    input: &Tensor,
+) -> Result<SessionOutputs<'s>> {
+    let view = ArrayViewD::from_shape(IxDyn(input.shape()), input.data())
+        .map_err(|e| model_error(model, "input tensor", e))?;
+    let value =
+        TensorRef::from_array_view(view).map_err(|e| model_error(model, "input tensor", e))?;
+    session
+        .run(ort::inputs![input_name => value])
+        .map_err(|e| model_error(model, "ONNX Runtime run failed", e))
+}
+
+/// Graph output `output` of model `model` as an `f32` tensor: its shape
+/// and values; an error when the session returned none or another type.
+fn f32_output<'o>(
+    outputs: &'o SessionOutputs<'_>,
+    model: &str,
+    output: &str,
+) -> Result<(Vec<usize>, &'o [f32])> {
+    let value = outputs.get(output).ok_or_else(|| {
+        model_error(
+            model,
+            "output",
+            format!("the session returned no output `{output}`"),
+        )
+    })?;
+    let (shape, data) = value
+        .try_extract_tensor::<f32>()
+        .map_err(|e| model_error(model, &format!("output `{output}` is not an f32 tensor"), e))?;
+    let shape: Vec<usize> = shape
+        .iter()
+        .map(|&d| usize::try_from(d).unwrap_or(0))
+        .collect();
+    Ok((shape, data))
 }
 
 impl std::fmt::Debug for OnnxModel {

@@ -1,6 +1,6 @@
 //! Domain types and traits shared by every stage of sensibench.
 //!
-//! The flow is one-directional (see `docs/architecture.md` in the shared docs):
+//! The flow is one-directional (see `docs/architecture.md` of the project):
 //! a dataset yields [`Sample`]s, a [`Perturbation`] changes them, a [`Model`]
 //! predicts, and metrics score the prediction against a reference.
 //!

@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 
 use crate::Dataset;
 use crate::datasets::file_stem;
-use crate::raster::{decode_err, io_err, load_image};
+use crate::file_errors::{decode_err, io_err};
+use crate::raster::load_image;
 
 /// Which part of the hash split a dataset takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

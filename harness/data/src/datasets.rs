@@ -8,8 +8,9 @@ use sensibench_core::{Error, Image, LabelMap, Result, Sample};
 
 use crate::Dataset;
 use crate::dicom_io::load_dicom;
+use crate::file_errors::{decode_err, io_err};
 use crate::nifti_io::{SliceAxis, load_nifti_image, load_nifti_labels, slice_image, slice_labels};
-use crate::raster::{decode_err, io_err, load_image, load_label_map};
+use crate::raster::{load_image, load_label_map};
 
 fn out_of_range(i: usize, n: usize) -> Error {
     Error::invalid(

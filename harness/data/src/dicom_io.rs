@@ -25,7 +25,7 @@ use dicom_dictionary_std::tags;
 use dicom_object::{DefaultDicomObject, OpenFileOptions, Tag};
 use sensibench_core::{Grid, Image, Result};
 
-use crate::raster::{decode_err, io_err};
+use crate::file_errors::{decode_err, io_err};
 
 fn open(path: &Path, until_pixels: bool) -> Result<DefaultDicomObject> {
     std::fs::metadata(path).map_err(|e| io_err(path, e))?;
@@ -106,36 +106,62 @@ fn transfer_syntax_name(uid: &str) -> &'static str {
 pub fn load_dicom(path: &Path) -> Result<Image> {
     let obj = open(path, false)?;
     let ts = obj.meta().transfer_syntax().to_string();
-    let rows = req_u32(&obj, path, tags::ROWS, "Rows")? as usize;
-    let cols = req_u32(&obj, path, tags::COLUMNS, "Columns")? as usize;
+    let format = read_pixel_format(&obj, path)?;
+    let (slope, inter) = read_rescale(&obj, path)?;
+    let spacing_yx = read_spacing(&obj, path)?;
+    let samples = read_samples(&obj, path, &ts, &format)?;
+    let data = rescaled_values(&samples, &format, slope, inter);
+    let grid = Grid::new_2d(format.rows, format.cols, spacing_yx)?;
+    Image::new(grid, data)
+}
+
+/// How the pixels of an image are stored.
+struct PixelFormat {
+    rows: usize,
+    cols: usize,
+    /// `BitsAllocated`: 8 or 16.
+    alloc: u32,
+    /// `BitsStored`: `1..=alloc`.
+    stored: u32,
+    /// `PixelRepresentation` 1 (two's complement).
+    signed: bool,
+    /// `MONOCHROME1`: stored values are inverted.
+    invert: bool,
+}
+
+/// The image size and the sample encoding (`Rows` to
+/// `PhotometricInterpretation`, checked in that order).
+fn read_pixel_format(obj: &DefaultDicomObject, path: &Path) -> Result<PixelFormat> {
+    let rows = req_u32(obj, path, tags::ROWS, "Rows")? as usize;
+    let cols = req_u32(obj, path, tags::COLUMNS, "Columns")? as usize;
     if rows == 0 || cols == 0 {
         return Err(decode_err(
             path,
             format!("empty image: {rows} rows x {cols} columns"),
         ));
     }
-    let spp = opt_f64(&obj, path, tags::SAMPLES_PER_PIXEL, "SamplesPerPixel")?.unwrap_or(1.0);
+    let spp = opt_f64(obj, path, tags::SAMPLES_PER_PIXEL, "SamplesPerPixel")?.unwrap_or(1.0);
     if spp != 1.0 {
         return Err(decode_err(
             path,
             format!("SamplesPerPixel = {spp}: only single-sample (grey) images are supported"),
         ));
     }
-    let frames = opt_f64(&obj, path, tags::NUMBER_OF_FRAMES, "NumberOfFrames")?.unwrap_or(1.0);
+    let frames = opt_f64(obj, path, tags::NUMBER_OF_FRAMES, "NumberOfFrames")?.unwrap_or(1.0);
     if frames != 1.0 {
         return Err(decode_err(
             path,
             format!("NumberOfFrames = {frames}: only single-frame images are supported"),
         ));
     }
-    let alloc = req_u32(&obj, path, tags::BITS_ALLOCATED, "BitsAllocated")?;
+    let alloc = req_u32(obj, path, tags::BITS_ALLOCATED, "BitsAllocated")?;
     if alloc != 8 && alloc != 16 {
         return Err(decode_err(
             path,
             format!("BitsAllocated = {alloc}: expected 8 or 16"),
         ));
     }
-    let stored = match opt_f64(&obj, path, tags::BITS_STORED, "BitsStored")? {
+    let stored = match opt_f64(obj, path, tags::BITS_STORED, "BitsStored")? {
         Some(v) if v >= 1.0 && v <= f64::from(alloc) && v.fract() == 0.0 => v as u32,
         Some(v) => {
             return Err(decode_err(
@@ -145,12 +171,7 @@ pub fn load_dicom(path: &Path) -> Result<Image> {
         }
         None => alloc,
     };
-    let signed = match opt_f64(
-        &obj,
-        path,
-        tags::PIXEL_REPRESENTATION,
-        "PixelRepresentation",
-    )? {
+    let signed = match opt_f64(obj, path, tags::PIXEL_REPRESENTATION, "PixelRepresentation")? {
         None | Some(0.0) => false,
         Some(1.0) => true,
         Some(v) => {
@@ -160,8 +181,8 @@ pub fn load_dicom(path: &Path) -> Result<Image> {
             ));
         }
     };
-    let photometric = opt_str(&obj, tags::PHOTOMETRIC_INTERPRETATION)
-        .unwrap_or_else(|| "MONOCHROME2".to_string());
+    let photometric =
+        opt_str(obj, tags::PHOTOMETRIC_INTERPRETATION).unwrap_or_else(|| "MONOCHROME2".to_string());
     let invert = match photometric.as_str() {
         "MONOCHROME2" => false,
         "MONOCHROME1" => true,
@@ -172,17 +193,34 @@ pub fn load_dicom(path: &Path) -> Result<Image> {
             ));
         }
     };
-    let slope = opt_f64(&obj, path, tags::RESCALE_SLOPE, "RescaleSlope")?.unwrap_or(1.0);
-    let inter = opt_f64(&obj, path, tags::RESCALE_INTERCEPT, "RescaleIntercept")?.unwrap_or(0.0);
+    Ok(PixelFormat {
+        rows,
+        cols,
+        alloc,
+        stored,
+        signed,
+        invert,
+    })
+}
+
+/// `RescaleSlope` and `RescaleIntercept` (defaults 1 and 0), finite.
+fn read_rescale(obj: &DefaultDicomObject, path: &Path) -> Result<(f64, f64)> {
+    let slope = opt_f64(obj, path, tags::RESCALE_SLOPE, "RescaleSlope")?.unwrap_or(1.0);
+    let inter = opt_f64(obj, path, tags::RESCALE_INTERCEPT, "RescaleIntercept")?.unwrap_or(0.0);
     if !slope.is_finite() || !inter.is_finite() {
         return Err(decode_err(
             path,
             format!("RescaleSlope/Intercept = {slope}/{inter}: expected finite numbers"),
         ));
     }
-    let spacing = match opt_f64s(&obj, path, tags::PIXEL_SPACING, "PixelSpacing")? {
+    Ok((slope, inter))
+}
+
+/// `(dy, dx)` from `PixelSpacing`, else `ImagerPixelSpacing`, else 1 mm.
+fn read_spacing(obj: &DefaultDicomObject, path: &Path) -> Result<[f64; 2]> {
+    let spacing = match opt_f64s(obj, path, tags::PIXEL_SPACING, "PixelSpacing")? {
         Some(v) => Some(v),
-        None => opt_f64s(&obj, path, tags::IMAGER_PIXEL_SPACING, "ImagerPixelSpacing")?,
+        None => opt_f64s(obj, path, tags::IMAGER_PIXEL_SPACING, "ImagerPixelSpacing")?,
     };
     let spacing_yx = match spacing.as_deref() {
         None => [1.0, 1.0],
@@ -196,7 +234,20 @@ pub fn load_dicom(path: &Path) -> Result<Image> {
             ));
         }
     };
+    Ok(spacing_yx)
+}
 
+/// The `rows x cols` samples of `PixelData` as u16 words (8-bit samples
+/// widened); compressed pixel data (transfer syntax `ts`) is refused.
+fn read_samples(
+    obj: &DefaultDicomObject,
+    path: &Path,
+    ts: &str,
+    format: &PixelFormat,
+) -> Result<Vec<u16>> {
+    let PixelFormat {
+        rows, cols, alloc, ..
+    } = *format;
     let pixel = obj
         .element_opt(tags::PIXEL_DATA)
         .map_err(|e| decode_err(path, format!("PixelData: {e}")))?
@@ -210,7 +261,7 @@ pub fn load_dicom(path: &Path) -> Result<Image> {
                 format!(
                     "compressed pixel data ({}, transfer syntax {ts}) is not supported; \
                      decompress it first (e.g. `gdcmconv --raw` or `dcmdjpeg`)",
-                    transfer_syntax_name(&ts)
+                    transfer_syntax_name(ts)
                 ),
             ));
         }
@@ -253,6 +304,21 @@ pub fn load_dicom(path: &Path) -> Result<Image> {
             ),
         ));
     }
+    Ok(samples)
+}
+
+/// The output values `RescaleSlope * s' + RescaleIntercept` of the first
+/// `rows x cols` samples (stored bits, sign, inversion: module docs).
+fn rescaled_values(samples: &[u16], format: &PixelFormat, slope: f64, inter: f64) -> Vec<f32> {
+    let PixelFormat {
+        rows,
+        cols,
+        stored,
+        signed,
+        invert,
+        ..
+    } = *format;
+    let n = rows * cols;
     let b = stored;
     let mask: u32 = if b >= 32 { u32::MAX } else { (1u32 << b) - 1 };
     let (smin, smax) = if signed {
@@ -260,7 +326,7 @@ pub fn load_dicom(path: &Path) -> Result<Image> {
     } else {
         (0, (1i64 << b) - 1)
     };
-    let data: Vec<f32> = samples[..n]
+    samples[..n]
         .iter()
         .map(|&w| {
             let raw = u32::from(w) & mask;
@@ -274,9 +340,7 @@ pub fn load_dicom(path: &Path) -> Result<Image> {
             }
             (slope * s as f64 + inter) as f32
         })
-        .collect();
-    let grid = Grid::new_2d(rows, cols, spacing_yx)?;
-    Image::new(grid, data)
+        .collect()
 }
 
 /// The position of a DICOM slice along the stack axis, in mm, read without

@@ -22,10 +22,12 @@ pub mod classes;
 pub mod ct_phantom;
 pub mod datasets;
 pub mod dicom_io;
+mod file_errors;
 pub mod label_ops;
 pub mod nifti_io;
 pub mod npy;
 pub mod phantom;
+mod phantom_primitives;
 pub mod raster;
 pub mod stacks;
 

@@ -27,7 +27,7 @@ use std::path::Path;
 use nifti::{NiftiHeader, NiftiObject as _, NiftiType};
 use sensibench_core::{Error, Grid, Image, LabelMap, Result};
 
-use crate::raster::{decode_err, io_err};
+use crate::file_errors::{decode_err, io_err};
 
 /// A voxel axis along which a volume is cut into 2D slices.
 ///

@@ -51,9 +51,12 @@
 //! is reproducible alone and bit-for-bit on every platform that has IEEE f64
 //! `sqrt`, `exp`, `ln`, `sin`, `cos`, `atan2` (the libm functions used).
 
-use sensibench_core::{Error, Grid, Image, LabelMap, Result, Sample, SeededRng, derive_seed};
+use sensibench_core::{Error, Grid, Image, LabelMap, Result, SeededRng, derive_seed};
 
-use crate::Dataset;
+use crate::phantom_primitives::{
+    Ellipse, SmoothField, check_counts, check_sample_index, impl_phantom_dataset,
+};
+pub use crate::phantom_primitives::{MAX_SIZE, MIN_SIZE};
 
 /// The physical field of view of every phantom slice, in mm.
 pub const FOV_MM: f64 = 192.0;
@@ -61,10 +64,9 @@ pub const FOV_MM: f64 = 192.0;
 /// Sub-samples per pixel along each axis (anti-aliasing).
 const SUPERSAMPLE: usize = 3;
 
-/// The smallest accepted `size`.
-pub const MIN_SIZE: usize = 16;
-/// The largest accepted `size`.
-pub const MAX_SIZE: usize = 2048;
+/// The positions a stack may span: from above the base (the ring fully
+/// open) to beyond the apex (the cap gone).
+pub const POSITIONS: (f64, f64) = (-0.25, 1.35);
 
 /// The deterministic synthetic cardiac short-axis phantom (see the module docs).
 ///
@@ -114,43 +116,6 @@ impl Tissue {
             Tissue::RvBlood => 3,
             _ => 0,
         }
-    }
-}
-
-/// An ellipse given by centre, semi-axes and rotation.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Ellipse {
-    cx: f64,
-    cy: f64,
-    cos: f64,
-    sin: f64,
-    inv_a2: f64,
-    inv_b2: f64,
-}
-
-impl Ellipse {
-    pub(crate) fn new(cx: f64, cy: f64, a: f64, b: f64, angle: f64) -> Self {
-        Ellipse {
-            cx,
-            cy,
-            cos: angle.cos(),
-            sin: angle.sin(),
-            inv_a2: 1.0 / (a * a),
-            inv_b2: 1.0 / (b * b),
-        }
-    }
-    /// `(u/a)² + (v/b)²` in the ellipse's frame: < 1 inside.
-    #[inline]
-    pub(crate) fn q(&self, x: f64, y: f64) -> f64 {
-        let dx = x - self.cx;
-        let dy = y - self.cy;
-        let u = dx * self.cos + dy * self.sin;
-        let v = -dx * self.sin + dy * self.cos;
-        u * u * self.inv_a2 + v * v * self.inv_b2
-    }
-    #[inline]
-    pub(crate) fn contains(&self, x: f64, y: f64) -> bool {
-        self.q(x, y) < 1.0
     }
 }
 
@@ -276,47 +241,9 @@ impl Subject {
             aorta.1 + rng.range(16.0, 22.0),
             rng.range(13.0, 16.0),
         );
-        let blood = rng.range(560.0, 720.0);
-        let mut intensity = [0.0; N_TISSUES];
-        intensity[Tissue::Air as usize] = 0.0;
-        intensity[Tissue::Muscle as usize] = rng.range(200.0, 270.0);
-        intensity[Tissue::SubcutFat as usize] = rng.range(620.0, 800.0);
-        intensity[Tissue::Lung as usize] = rng.range(25.0, 55.0);
-        intensity[Tissue::Liver as usize] = rng.range(240.0, 330.0);
-        intensity[Tissue::Aorta as usize] = blood * rng.range(0.85, 1.05);
-        intensity[Tissue::Spine as usize] = rng.range(280.0, 380.0);
-        intensity[Tissue::EpiFat as usize] = rng.range(480.0, 680.0);
-        intensity[Tissue::RvWall as usize] = rng.range(140.0, 220.0);
-        intensity[Tissue::RvBlood as usize] = blood * rng.range(0.88, 1.02);
-        intensity[Tissue::Myo as usize] = rng.range(130.0, 200.0);
-        intensity[Tissue::LvBlood as usize] = blood;
-        intensity[Tissue::Papillary as usize] = intensity[Tissue::Myo as usize] * 1.15;
-        intensity[Tissue::Bone as usize] = rng.range(50.0, 100.0);
-        intensity[Tissue::Vessel as usize] = rng.range(250.0, 420.0);
-        let mut vessels = Vec::with_capacity(24);
-        for _ in 0..rng.below(10) + 14 {
-            // (lung index, position in the lung's unit disc, radius)
-            let r = rng.uniform().sqrt() * 0.9;
-            let a = rng.range(0.0, std::f64::consts::TAU);
-            vessels.push((
-                rng.below(2) as usize,
-                r * a.cos(),
-                r * a.sin(),
-                rng.range(1.0, 2.6),
-            ));
-        }
-        let mut tex_coarse = [0.0; N_TISSUES];
-        let mut tex_fine = [0.0; N_TISSUES];
-        for i in 1..N_TISSUES {
-            tex_coarse[i] = rng.range(0.03, 0.08);
-            tex_fine[i] = rng.range(0.02, 0.05);
-        }
-        // Lungs carry vessel-like fine structure, liver and muscle a little more grain.
-        tex_fine[Tissue::Lung as usize] = rng.range(0.35, 0.6);
-        tex_fine[Tissue::Liver as usize] = rng.range(0.05, 0.09);
-        tex_fine[Tissue::Muscle as usize] = rng.range(0.05, 0.1);
-        tex_coarse[Tissue::LvBlood as usize] = rng.range(0.04, 0.09);
-        tex_coarse[Tissue::RvBlood as usize] = rng.range(0.05, 0.1);
+        let intensity = Self::draw_intensities(rng);
+        let vessels = Self::draw_lung_vessels(rng);
+        let (tex_coarse, tex_fine) = Self::draw_textures(rng);
         let gain = rng.range(0.8, 1.2);
         let mut bias = [0.0; 4];
         for b in &mut bias {
@@ -355,6 +282,62 @@ impl Subject {
             noise_frac,
             vessels,
         }
+    }
+
+    /// The mean intensity of every tissue.
+    fn draw_intensities(rng: &mut SeededRng) -> [f64; N_TISSUES] {
+        let blood = rng.range(560.0, 720.0);
+        let mut intensity = [0.0; N_TISSUES];
+        intensity[Tissue::Air as usize] = 0.0;
+        intensity[Tissue::Muscle as usize] = rng.range(200.0, 270.0);
+        intensity[Tissue::SubcutFat as usize] = rng.range(620.0, 800.0);
+        intensity[Tissue::Lung as usize] = rng.range(25.0, 55.0);
+        intensity[Tissue::Liver as usize] = rng.range(240.0, 330.0);
+        intensity[Tissue::Aorta as usize] = blood * rng.range(0.85, 1.05);
+        intensity[Tissue::Spine as usize] = rng.range(280.0, 380.0);
+        intensity[Tissue::EpiFat as usize] = rng.range(480.0, 680.0);
+        intensity[Tissue::RvWall as usize] = rng.range(140.0, 220.0);
+        intensity[Tissue::RvBlood as usize] = blood * rng.range(0.88, 1.02);
+        intensity[Tissue::Myo as usize] = rng.range(130.0, 200.0);
+        intensity[Tissue::LvBlood as usize] = blood;
+        intensity[Tissue::Papillary as usize] = intensity[Tissue::Myo as usize] * 1.15;
+        intensity[Tissue::Bone as usize] = rng.range(50.0, 100.0);
+        intensity[Tissue::Vessel as usize] = rng.range(250.0, 420.0);
+        intensity
+    }
+
+    /// Lung vessels: (lung index, position in the lung's unit disc, radius).
+    fn draw_lung_vessels(rng: &mut SeededRng) -> Vec<(usize, f64, f64, f64)> {
+        let mut vessels = Vec::with_capacity(24);
+        for _ in 0..rng.below(10) + 14 {
+            // (lung index, position in the lung's unit disc, radius)
+            let r = rng.uniform().sqrt() * 0.9;
+            let a = rng.range(0.0, std::f64::consts::TAU);
+            vessels.push((
+                rng.below(2) as usize,
+                r * a.cos(),
+                r * a.sin(),
+                rng.range(1.0, 2.6),
+            ));
+        }
+        vessels
+    }
+
+    /// The coarse and fine texture amplitudes of every tissue.
+    fn draw_textures(rng: &mut SeededRng) -> ([f64; N_TISSUES], [f64; N_TISSUES]) {
+        let mut tex_coarse = [0.0; N_TISSUES];
+        let mut tex_fine = [0.0; N_TISSUES];
+        for i in 1..N_TISSUES {
+            tex_coarse[i] = rng.range(0.03, 0.08);
+            tex_fine[i] = rng.range(0.02, 0.05);
+        }
+        // Lungs carry vessel-like fine structure, liver and muscle a little more grain.
+        tex_fine[Tissue::Lung as usize] = rng.range(0.35, 0.6);
+        tex_fine[Tissue::Liver as usize] = rng.range(0.05, 0.09);
+        tex_fine[Tissue::Muscle as usize] = rng.range(0.05, 0.1);
+        tex_coarse[Tissue::LvBlood as usize] = rng.range(0.04, 0.09);
+        tex_coarse[Tissue::RvBlood as usize] = rng.range(0.05, 0.1);
+        (tex_coarse, tex_fine)
     }
 }
 
@@ -624,45 +607,6 @@ impl<'a> SliceGeom<'a> {
     }
 }
 
-/// A smooth random field on `[0, size)²`: Gaussian values on a `(cells+1)²`
-/// lattice, interpolated with smoothstep weights; zero-mean, unit-variance at
-/// the lattice points.
-pub(crate) struct SmoothField {
-    cells: usize,
-    values: Vec<f64>,
-}
-
-impl SmoothField {
-    pub(crate) fn new(rng: &mut SeededRng, cells: usize) -> Self {
-        let n = (cells + 1) * (cells + 1);
-        SmoothField {
-            cells,
-            values: (0..n).map(|_| rng.normal()).collect(),
-        }
-    }
-    /// Value at fractional position `(fy, fx)` in `[0, 1]²`.
-    #[inline]
-    pub(crate) fn at(&self, fy: f64, fx: f64) -> f64 {
-        let c = self.cells as f64;
-        let gy = (fy * c).clamp(0.0, c - 1e-9);
-        let gx = (fx * c).clamp(0.0, c - 1e-9);
-        let iy = gy as usize;
-        let ix = gx as usize;
-        let ty = gy - iy as f64;
-        let tx = gx - ix as f64;
-        let sy = ty * ty * (3.0 - 2.0 * ty);
-        let sx = tx * tx * (3.0 - 2.0 * tx);
-        let w = self.cells + 1;
-        let v00 = self.values[iy * w + ix];
-        let v01 = self.values[iy * w + ix + 1];
-        let v10 = self.values[(iy + 1) * w + ix];
-        let v11 = self.values[(iy + 1) * w + ix + 1];
-        let a = v00 + (v01 - v00) * sx;
-        let b = v10 + (v11 - v10) * sx;
-        a + (b - a) * sy
-    }
-}
-
 impl CardiacPhantom {
     /// A phantom; fails if a count is zero or `size` is outside `MIN_SIZE..=MAX_SIZE`.
     pub fn new(seed: u64, subjects: usize, slices_per_subject: usize, size: usize) -> Result<Self> {
@@ -677,20 +621,7 @@ impl CardiacPhantom {
     }
 
     fn validate(&self) -> Result<()> {
-        if self.subjects == 0 {
-            return Err(Error::invalid("subjects", 0, "at least 1"));
-        }
-        if self.slices_per_subject == 0 {
-            return Err(Error::invalid("slices_per_subject", 0, "at least 1"));
-        }
-        if !(MIN_SIZE..=MAX_SIZE).contains(&self.size) {
-            return Err(Error::invalid(
-                "size",
-                self.size,
-                &format!("between {MIN_SIZE} and {MAX_SIZE} pixels"),
-            ));
-        }
-        Ok(())
+        check_counts(self.subjects, self.slices_per_subject, self.size)
     }
 
     /// Pixel spacing in mm (`FOV_MM / size`, the same in y and x).
@@ -713,15 +644,7 @@ impl CardiacPhantom {
 
     fn check_index(&self, i: usize) -> Result<()> {
         self.validate()?;
-        let n = self.subjects * self.slices_per_subject;
-        if i >= n {
-            return Err(Error::invalid(
-                "sample index",
-                i,
-                &format!("< {n} (the phantom's number of samples)"),
-            ));
-        }
-        Ok(())
+        check_sample_index(i, self.subjects * self.slices_per_subject)
     }
 
     /// Renders sample `i` as `(image, mask)`.
@@ -736,14 +659,13 @@ impl CardiacPhantom {
     /// the apex (the cavity closes by 1.1, the myocardial cap vanishes by
     /// 1.35). Fails for `t` outside `[−0.25, 1.35]` ([`crate::POSITIONS`]).
     pub fn render_at(&self, i: usize, t: f64) -> Result<(Image, LabelMap)> {
-        if !(crate::stacks::POSITIONS.0..=crate::stacks::POSITIONS.1).contains(&t) {
+        if !(POSITIONS.0..=POSITIONS.1).contains(&t) {
             return Err(Error::invalid(
                 "position",
                 t,
                 &format!(
                     "a long-axis position within [{}, {}]",
-                    crate::stacks::POSITIONS.0,
-                    crate::stacks::POSITIONS.1
+                    POSITIONS.0, POSITIONS.1
                 ),
             ));
         }
@@ -804,22 +726,4 @@ impl CardiacPhantom {
     }
 }
 
-impl Dataset for CardiacPhantom {
-    fn len(&self) -> usize {
-        self.subjects * self.slices_per_subject
-    }
-
-    fn sample_id(&self, i: usize) -> String {
-        let m = self.slices_per_subject.max(1);
-        format!("phantom-s{:02}-z{:02}", i / m, i % m)
-    }
-
-    fn get(&self, i: usize) -> Result<Sample> {
-        let (image, mask) = self.render(i)?;
-        Sample::new(self.sample_id(i), image, Some(mask))
-    }
-
-    fn has_masks(&self) -> bool {
-        true
-    }
-}
+impl_phantom_dataset!(CardiacPhantom, "phantom");

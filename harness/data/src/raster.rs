@@ -4,23 +4,10 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
-use sensibench_core::{Error, Grid, Image, LabelMap, Result};
+use sensibench_core::{Grid, Image, LabelMap, Result};
 
+use crate::file_errors::{decode_err, io_err};
 use crate::nifti_io;
-
-pub(crate) fn decode_err(path: &Path, reason: impl Into<String>) -> Error {
-    Error::Decode {
-        path: path.to_path_buf(),
-        reason: reason.into(),
-    }
-}
-
-pub(crate) fn io_err(path: &Path, source: std::io::Error) -> Error {
-    Error::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
 
 /// ITU-R BT.601 luma of one RGB triple: `0.299 R + 0.587 G + 0.114 B`.
 #[inline]
@@ -41,6 +28,10 @@ pub fn luma_bt601(r: f64, g: f64, b: f64) -> f32 {
 /// Errors: the file cannot be opened ([`Error::Io`]), is not a decodable
 /// PNG/JPEG, or has an unsupported pixel type ([`Error::Decode`]); a bad
 /// spacing gives [`Error::InvalidParameter`].
+///
+/// [`Error::Io`]: sensibench_core::Error::Io
+/// [`Error::Decode`]: sensibench_core::Error::Decode
+/// [`Error::InvalidParameter`]: sensibench_core::Error::InvalidParameter
 pub fn load_image(path: &Path, spacing_yx: [f64; 2]) -> Result<Image> {
     let reader = image::ImageReader::open(path)
         .map_err(|e| io_err(path, e))?

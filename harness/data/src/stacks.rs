@@ -7,6 +7,8 @@ use sensibench_core::{Error, Result, Sample};
 use crate::classes::{HashSplit, in_test_split};
 use crate::{CardiacPhantom, Dataset};
 
+pub use crate::phantom::POSITIONS;
+
 /// The slices of a [`CardiacPhantom`] (subject by subject, base to apex),
 /// restricted to a split by subject, each labelled by its position: class
 /// `c` = the number of cut points `≤` the position. Slice `z` of `m` lies at
@@ -113,10 +115,6 @@ impl SliceStacks {
         &self.cuts
     }
 }
-
-/// The positions a stack may span: from above the base (the ring fully
-/// open) to beyond the apex (the cap gone).
-pub const POSITIONS: (f64, f64) = (-0.25, 1.35);
 
 /// Class of a position: the number of cut points `≤ position`.
 pub fn class_of(position: f64, cuts: &[f64]) -> u32 {

@@ -1,4 +1,4 @@
-//! Multiple-image ranking labels (method 3 of `docs/methods.md`: "Multiple-image
+//! Multiple-image ranking labels (method 3 of the project's `docs/methods.md`: "Multiple-image
 //! ranking labels", J Med Artif Intell 2023).
 //!
 //! Experts order batches of images (e.g. 8 cardiac MR short-axis slices)

@@ -39,6 +39,21 @@ fn u32s(v: &Value) -> Vec<u32> {
         .collect()
 }
 
+/// The ranking sessions of a reference case: batch `b{i}` of annotator
+/// `ref` ranks the ids of entry `i`.
+fn sessions(v: &Value) -> Vec<RankingSession> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, s)| RankingSession {
+            annotator: "ref".into(),
+            batch: format!("b{i}"),
+            items: strings(s),
+        })
+        .collect()
+}
+
 #[test]
 fn bradley_terry_matches_choix_opt_pairwise() {
     let r = reference();
@@ -47,17 +62,7 @@ fn bradley_terry_matches_choix_opt_pairwise() {
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let ids = strings(&case["ids"]);
-        let sessions: Vec<RankingSession> = case["sessions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .enumerate()
-            .map(|(i, s)| RankingSession {
-                annotator: "ref".into(),
-                batch: format!("b{i}"),
-                items: strings(s),
-            })
-            .collect();
+        let sessions = sessions(&case["sessions"]);
         let alpha = case["alpha"].as_f64().unwrap();
         let want = floats(&case["scores"]);
         let fit = bradley_terry_ids(&ids, &sessions, alpha).unwrap();
@@ -95,17 +100,7 @@ fn bradley_terry_matches_choix_opt_pairwise() {
     // Data set 1: "e" is never beaten, "a" never beats, "f" never ranked.
     let c = &cases[0];
     let ids = strings(&c["ids"]);
-    let sessions: Vec<RankingSession> = c["sessions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .enumerate()
-        .map(|(i, s)| RankingSession {
-            annotator: "ref".into(),
-            batch: format!("b{i}"),
-            items: strings(s),
-        })
-        .collect();
+    let sessions = sessions(&c["sessions"]);
     let fit = bradley_terry_ids(&ids, &sessions, DEFAULT_ALPHA).unwrap();
     assert_eq!(fit.unranked(), ["f"]);
     assert_eq!(fit.scores[5], 0.0);

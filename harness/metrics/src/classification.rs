@@ -56,9 +56,19 @@
 //!
 //! **Bootstrap** ([`bootstrap_ci`], [`bootstrap_ci_diff`]): see the
 //! functions.
+//!
+//! **Registry** ([`ClassMetric`], [`ClassMetricInfo`]): every fact of a
+//! metric (name, direction, natural range, convention, compute) is one entry
+//! of the table `CLASS_METRICS`, at the position of its variant in the enum
+//! (checked when the crate is built; the test
+//! `registry_table_holds_every_fact` fails for a variant without an entry).
+//! Adding a metric: the variant, its entry, and its expected values in
+//! `tests/reference/classification_reference.py` (re-run it and commit the
+//! JSON) for `tests/classification_reference.rs`.
 
 use sensibench_core::SeededRng;
 
+use crate::registry::metrics_in_table_order;
 use crate::seg::percentile_sorted;
 
 /// Default number of equal-width confidence bins of
@@ -408,43 +418,158 @@ pub enum ClassMetric {
     Ece,
 }
 
+/// Every fact of one classification metric, registered once in the table
+/// read by [`ClassMetric::info`], [`class_metric_info`] and every method of
+/// [`ClassMetric`].
+#[derive(Clone, Copy, Debug)]
+pub struct ClassMetricInfo {
+    /// The metric.
+    pub metric: ClassMetric,
+    /// Registry (and serde) name, e.g. `"kappa_linear"`.
+    pub name: &'static str,
+    /// True if a larger value is a better classifier.
+    pub higher_is_better: bool,
+    /// Natural range `(min, max)` of the value (for probabilities in
+    /// `[0, 1]`); `None` for an open end.
+    pub range: (Option<f64>, Option<f64>),
+    /// The convention followed and the reference implementation its
+    /// reference test compares against.
+    pub convention: &'static str,
+    /// The metric of probabilities that passed `valid_probs`, `None` where
+    /// undefined ([`ClassMetric::compute`]).
+    compute: fn(&[f32], usize, &[usize]) -> Option<f64>,
+}
+
+/// `[0, 1]`: the range of a rate, an AUC or a calibration error.
+const UNIT_INTERVAL: (Option<f64>, Option<f64>) = (Some(0.0), Some(1.0));
+/// `[−1, 1]`: the range of Cohen's kappa, weighted or not.
+const KAPPA_RANGE: (Option<f64>, Option<f64>) = (Some(-1.0), Some(1.0));
+
+/// The registry: one entry per [`ClassMetric`], in the order of the enum's
+/// variants (checked when the crate is built). This order is
+/// [`ClassMetric::ALL`].
+const CLASS_METRICS: &[ClassMetricInfo] = &[
+    ClassMetricInfo {
+        metric: ClassMetric::Accuracy,
+        name: "accuracy",
+        higher_is_better: true,
+        range: UNIT_INTERVAL,
+        convention: "sklearn `accuracy_score` of the row argmax (ties to the lower index, as \
+                     numpy `argmax`)",
+        compute: |probs, k, truth| predicted_confusion(probs, k, truth)?.accuracy(),
+    },
+    ClassMetricInfo {
+        metric: ClassMetric::BalancedAccuracy,
+        name: "balanced_accuracy",
+        higher_is_better: true,
+        range: UNIT_INTERVAL,
+        convention: "sklearn `balanced_accuracy_score`: mean recall over the classes present in \
+                     the truth",
+        compute: |probs, k, truth| predicted_confusion(probs, k, truth)?.balanced_accuracy(),
+    },
+    ClassMetricInfo {
+        metric: ClassMetric::MacroF1,
+        name: "macro_f1",
+        higher_is_better: true,
+        range: UNIT_INTERVAL,
+        convention: "sklearn `f1_score(average=\"macro\", zero_division=0)` over the classes \
+                     present in the truth or the predictions",
+        compute: |probs, k, truth| predicted_confusion(probs, k, truth)?.macro_f1(),
+    },
+    ClassMetricInfo {
+        metric: ClassMetric::RocAuc,
+        name: "roc_auc",
+        higher_is_better: true,
+        range: UNIT_INTERVAL,
+        convention: "sklearn `roc_auc_score`: binary on column 1 for k = 2, else \
+                     `multi_class=\"ovr\", average=\"macro\"`; undefined when a class is absent \
+                     from the truth (sklearn raises)",
+        compute: roc_auc_ovr_macro,
+    },
+    ClassMetricInfo {
+        metric: ClassMetric::Kappa,
+        name: "kappa",
+        higher_is_better: true,
+        range: KAPPA_RANGE,
+        convention: "sklearn `cohen_kappa_score(labels=range(k))`; undefined when the expected \
+                     disagreement is 0",
+        compute: |probs, k, truth| predicted_kappa(probs, k, truth, KappaWeights::Unweighted),
+    },
+    ClassMetricInfo {
+        metric: ClassMetric::KappaLinear,
+        name: "kappa_linear",
+        higher_is_better: true,
+        range: KAPPA_RANGE,
+        convention: "sklearn `cohen_kappa_score(weights=\"linear\", labels=range(k))`: weights \
+                     on the class indices 0..k",
+        compute: |probs, k, truth| predicted_kappa(probs, k, truth, KappaWeights::Linear),
+    },
+    ClassMetricInfo {
+        metric: ClassMetric::KappaQuadratic,
+        name: "kappa_quadratic",
+        higher_is_better: true,
+        range: KAPPA_RANGE,
+        convention: "sklearn `cohen_kappa_score(weights=\"quadratic\", labels=range(k))`: \
+                     weights on the class indices 0..k",
+        compute: |probs, k, truth| predicted_kappa(probs, k, truth, KappaWeights::Quadratic),
+    },
+    ClassMetricInfo {
+        metric: ClassMetric::Ece,
+        name: "ece",
+        higher_is_better: false,
+        range: UNIT_INTERVAL,
+        convention: "top-label ECE of Guo et al. 2017 with ECE_BINS = 15 equal-width bins \
+                     (b/M, (b+1)/M]; reference: plain numpy",
+        compute: |probs, k, truth| expected_calibration_error(probs, k, truth, ECE_BINS),
+    },
+];
+
+/// The metrics in table order ([`ClassMetric::ALL`]): a build error unless
+/// `CLASS_METRICS` follows the enum, which [`ClassMetric::info`] relies on.
+const CLASS_TABLE_ORDER: [ClassMetric; CLASS_METRICS.len()] =
+    metrics_in_table_order!(CLASS_METRICS, ClassMetric::Accuracy);
+
+/// The confusion matrix of the argmax predictions of `probs` against
+/// `truth`; `None` if it cannot be built.
+fn predicted_confusion(probs: &[f32], k: usize, truth: &[usize]) -> Option<ConfusionMatrix> {
+    let pred = predicted_classes(probs, k);
+    ConfusionMatrix::new(truth, &pred, k).ok()
+}
+
+/// Cohen's kappa with `weights` of the argmax predictions of `probs`
+/// against `truth`; `None` if undefined.
+fn predicted_kappa(probs: &[f32], k: usize, truth: &[usize], weights: KappaWeights) -> Option<f64> {
+    predicted_confusion(probs, k, truth)?.cohen_kappa(weights)
+}
+
+/// The registry entry of the classification metric called `name`
+/// (`"accuracy"`, `"roc_auc"`, ...); `None` if no metric has that name.
+pub fn class_metric_info(name: &str) -> Option<&'static ClassMetricInfo> {
+    CLASS_METRICS.iter().find(|info| info.name == name)
+}
+
 impl ClassMetric {
     /// Every metric, in a stable order.
-    pub const ALL: [ClassMetric; 8] = [
-        ClassMetric::Accuracy,
-        ClassMetric::BalancedAccuracy,
-        ClassMetric::MacroF1,
-        ClassMetric::RocAuc,
-        ClassMetric::Kappa,
-        ClassMetric::KappaLinear,
-        ClassMetric::KappaQuadratic,
-        ClassMetric::Ece,
-    ];
+    pub const ALL: [ClassMetric; CLASS_METRICS.len()] = CLASS_TABLE_ORDER;
+
+    /// Every fact of the metric: name, direction, natural range, convention.
+    pub fn info(self) -> &'static ClassMetricInfo {
+        &CLASS_METRICS[self as usize]
+    }
 
     /// The registry name: `accuracy`, `balanced_accuracy`, `macro_f1`,
     /// `roc_auc`, `kappa`, `kappa_linear`, `kappa_quadratic`, `ece`.
     pub fn name(&self) -> &'static str {
-        match self {
-            ClassMetric::Accuracy => "accuracy",
-            ClassMetric::BalancedAccuracy => "balanced_accuracy",
-            ClassMetric::MacroF1 => "macro_f1",
-            ClassMetric::RocAuc => "roc_auc",
-            ClassMetric::Kappa => "kappa",
-            ClassMetric::KappaLinear => "kappa_linear",
-            ClassMetric::KappaQuadratic => "kappa_quadratic",
-            ClassMetric::Ece => "ece",
-        }
+        self.info().name
     }
 
     /// The metric called `name`; an unknown name is an error listing the
     /// known names.
     pub fn from_name(name: &str) -> Result<Self, String> {
-        ClassMetric::ALL
-            .iter()
-            .copied()
-            .find(|m| m.name() == name)
+        class_metric_info(name)
+            .map(|info| info.metric)
             .ok_or_else(|| {
-                let known: Vec<&str> = ClassMetric::ALL.iter().map(|m| m.name()).collect();
+                let known: Vec<&str> = CLASS_METRICS.iter().map(|info| info.name).collect();
                 format!(
                     "unknown classification metric {name:?}; expected one of: {}",
                     known.join(", ")
@@ -454,7 +579,7 @@ impl ClassMetric {
 
     /// True for every metric except the ECE.
     pub fn higher_is_better(&self) -> bool {
-        !matches!(self, ClassMetric::Ece)
+        self.info().higher_is_better
     }
 
     /// The metric of the row-major `n × k` probabilities `probs` against
@@ -468,20 +593,7 @@ impl ClassMetric {
         if !valid_probs(probs, k, truth) {
             return None;
         }
-        let cm = || {
-            let pred = predicted_classes(probs, k);
-            ConfusionMatrix::new(truth, &pred, k).ok()
-        };
-        match self {
-            ClassMetric::Accuracy => cm()?.accuracy(),
-            ClassMetric::BalancedAccuracy => cm()?.balanced_accuracy(),
-            ClassMetric::MacroF1 => cm()?.macro_f1(),
-            ClassMetric::RocAuc => roc_auc_ovr_macro(probs, k, truth),
-            ClassMetric::Kappa => cm()?.cohen_kappa(KappaWeights::Unweighted),
-            ClassMetric::KappaLinear => cm()?.cohen_kappa(KappaWeights::Linear),
-            ClassMetric::KappaQuadratic => cm()?.cohen_kappa(KappaWeights::Quadratic),
-            ClassMetric::Ece => expected_calibration_error(probs, k, truth, ECE_BINS),
-        }
+        (self.info().compute)(probs, k, truth)
     }
 }
 
@@ -513,6 +625,33 @@ fn resample(
         }
         out_truth.push(truth[i]);
     }
+}
+
+/// The defined values of `value` on `resamples` bootstrap resamples of the
+/// `n = truth.len()` cases: each resample draws one set of case indices from
+/// [`SeededRng::new(seed)`](SeededRng::new) (see [`resample`]), shared by
+/// every matrix of `sources`; `value` gets the resampled matrices (in the
+/// order of `sources`) and labels.
+fn bootstrap_values(
+    sources: &[&[f32]],
+    k: usize,
+    truth: &[usize],
+    resamples: usize,
+    seed: u64,
+    value: impl Fn(&[Vec<f32>], &[usize]) -> Option<f64>,
+) -> Vec<f64> {
+    let n = truth.len();
+    let mut rng = SeededRng::new(seed);
+    let mut bufs: Vec<Vec<f32>> = sources.iter().map(|_| Vec::with_capacity(n * k)).collect();
+    let mut t = Vec::with_capacity(n);
+    let mut values = Vec::with_capacity(resamples);
+    for _ in 0..resamples {
+        resample(&mut rng, n, k, sources, truth, &mut bufs, &mut t);
+        if let Some(v) = value(&bufs, &t) {
+            values.push(v);
+        }
+    }
+    values
 }
 
 /// The `(1 − level)/2` and `(1 + level)/2` percentiles (numpy linear
@@ -553,16 +692,9 @@ pub fn bootstrap_ci(
     if !bootstrap_ok(n, resamples, level) || !valid_probs(probs, k, truth) {
         return None;
     }
-    let mut rng = SeededRng::new(seed);
-    let mut bufs = vec![Vec::with_capacity(n * k)];
-    let mut t = Vec::with_capacity(n);
-    let mut values = Vec::with_capacity(resamples);
-    for _ in 0..resamples {
-        resample(&mut rng, n, k, &[probs], truth, &mut bufs, &mut t);
-        if let Some(v) = metric.compute(&bufs[0], k, &t) {
-            values.push(v);
-        }
-    }
+    let values = bootstrap_values(&[probs], k, truth, resamples, seed, |bufs, t| {
+        metric.compute(&bufs[0], k, t)
+    });
     percentile_interval(values, level)
 }
 
@@ -592,27 +724,16 @@ pub fn bootstrap_ci_diff(
     {
         return None;
     }
-    let mut rng = SeededRng::new(seed);
-    let mut bufs = vec![Vec::with_capacity(n * k), Vec::with_capacity(n * k)];
-    let mut t = Vec::with_capacity(n);
-    let mut values = Vec::with_capacity(resamples);
-    for _ in 0..resamples {
-        resample(
-            &mut rng,
-            n,
-            k,
-            &[probs_a, probs_b],
-            truth,
-            &mut bufs,
-            &mut t,
-        );
-        if let (Some(a), Some(b)) = (
-            metric.compute(&bufs[0], k, &t),
-            metric.compute(&bufs[1], k, &t),
+    let sources = [probs_a, probs_b];
+    let values = bootstrap_values(&sources, k, truth, resamples, seed, |bufs, t| {
+        match (
+            metric.compute(&bufs[0], k, t),
+            metric.compute(&bufs[1], k, t),
         ) {
-            values.push(b - a);
+            (Some(a), Some(b)) => Some(b - a),
+            _ => None,
         }
-    }
+    });
     percentile_interval(values, level)
 }
 
@@ -735,6 +856,45 @@ mod tests {
             err.contains("roc_auc") && err.contains("kappa_quadratic"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn registry_table_holds_every_fact() {
+        let names = ClassMetric::ALL.map(|m| m.name());
+        assert_eq!(
+            names,
+            [
+                "accuracy",
+                "balanced_accuracy",
+                "macro_f1",
+                "roc_auc",
+                "kappa",
+                "kappa_linear",
+                "kappa_quadratic",
+                "ece"
+            ]
+        );
+        for (i, m) in ClassMetric::ALL.into_iter().enumerate() {
+            let info = m.info();
+            assert_eq!((info.metric, m as usize), (m, i));
+            assert_eq!(class_metric_info(m.name()).map(|e| e.metric), Some(m));
+            assert_eq!(
+                serde_json::to_string(&m).unwrap(),
+                format!("\"{}\"", m.name())
+            );
+            assert!(!info.convention.is_empty());
+            let kappa = matches!(
+                m,
+                ClassMetric::Kappa | ClassMetric::KappaLinear | ClassMetric::KappaQuadratic
+            );
+            let want = if kappa { -1.0 } else { 0.0 };
+            assert_eq!(info.range, (Some(want), Some(1.0)));
+        }
+        assert!(class_metric_info("auc").is_none());
+        // Every variant serde knows (listed in its error) has its entry.
+        let err = serde_json::from_str::<ClassMetric>("\"?\"").unwrap_err();
+        let listed = format!("expected one of `{}` at line", names.join("`, `"));
+        assert!(err.to_string().contains(&listed), "{err}");
     }
 
     fn toy(n: usize, k: usize, seed: u64) -> (Vec<f32>, Vec<usize>) {

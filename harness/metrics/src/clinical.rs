@@ -23,6 +23,8 @@
 
 use sensibench_core::{Error, Image, LabelMap, Result, did_you_mean};
 
+use crate::shape::check_same_shape;
+
 /// The Hounsfield-unit range commonly used to define skeletal muscle tissue
 /// on CT (−29 to +150 HU inclusive; e.g. Mitsiopoulos et al. 1998 used
 /// −30..150, most L3 body-composition studies −29..150).
@@ -165,14 +167,11 @@ fn mean_where(
     class: u8,
     keep: impl Fn(f64) -> bool,
 ) -> Result<f64> {
-    let (gi, gl) = (image.grid(), labels.grid());
-    if gi.dims() != gl.dims() || gi.ndim() != gl.ndim() {
-        return Err(Error::Shape {
-            what: "image vs label map for the mean intensity".to_string(),
-            expected: format!("{} ({}D image)", gi.shape_string(), gi.ndim()),
-            found: format!("{} ({}D label map)", gl.shape_string(), gl.ndim()),
-        });
-    }
+    check_same_shape(
+        "image vs label map for the mean intensity",
+        (image.grid(), "image"),
+        (labels.grid(), "label map"),
+    )?;
     let (mut sum, mut n) = (0.0_f64, 0usize);
     for (&v, &l) in image.data().iter().zip(labels.data()) {
         let v = f64::from(v);

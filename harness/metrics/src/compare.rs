@@ -116,31 +116,56 @@ fn sample_cov(u: &[f64], v: &[f64]) -> f64 {
         / (len - 1.0)
 }
 
+/// Why the inputs of a DeLong function were rejected ([`check_delong`]).
+#[derive(Debug, thiserror::Error)]
+enum DeLongInputError {
+    /// A score slice and the labels differ in length.
+    #[error("{what}: score lengths {lens:?} but {labels} labels, expected one score per case")]
+    LengthMismatch {
+        what: &'static str,
+        lens: Vec<usize>,
+        labels: usize,
+    },
+    /// A score is NaN.
+    #[error("{what}: a score is NaN, expected finite or infinite scores")]
+    NanScore { what: &'static str },
+    /// Fewer than 2 positive or 2 negative cases.
+    #[error(
+        "{what}: {positives} positive and {negatives} negative cases, expected at least 2 of each"
+    )]
+    TooFewCases {
+        what: &'static str,
+        positives: usize,
+        negatives: usize,
+    },
+}
+
 /// Checks the inputs of the DeLong functions: equal lengths, no NaN score,
 /// at least 2 positives and 2 negatives.
 fn check_delong(
-    what: &str,
+    what: &'static str,
     lens: &[usize],
     scores: &[&[f64]],
     positive: &[bool],
-) -> Result<(), String> {
+) -> Result<(), DeLongInputError> {
     if lens.iter().any(|&l| l != positive.len()) {
-        return Err(format!(
-            "{what}: score lengths {lens:?} but {} labels, expected one score per case",
-            positive.len()
-        ));
+        return Err(DeLongInputError::LengthMismatch {
+            what,
+            lens: lens.to_vec(),
+            labels: positive.len(),
+        });
     }
     if scores.iter().any(|s| s.iter().any(|v| v.is_nan())) {
-        return Err(format!(
-            "{what}: a score is NaN, expected finite or infinite scores"
-        ));
+        return Err(DeLongInputError::NanScore { what });
     }
     let m = positive.iter().filter(|&&p| p).count();
     let n = positive.len() - m;
     if m < 2 || n < 2 {
-        return Err(format!(
-            "{what}: {m} positive and {n} negative cases, expected at least 2 of each"
-        ));
+        return Err(DeLongInputError::TooFewCases {
+            what,
+            positives: m,
+            negatives: n,
+        });
     }
     Ok(())
 }
@@ -160,7 +185,8 @@ pub fn delong_paired(
         &[scores_a.len(), scores_b.len()],
         &[scores_a, scores_b],
         positive,
-    )?;
+    )
+    .map_err(|e| e.to_string())?;
     let (auc_a, v10a, v01a) = placements(scores_a, positive);
     let (auc_b, v10b, v01b) = placements(scores_b, positive);
     let (m, n) = (v10a.len() as f64, v01a.len() as f64);
@@ -487,6 +513,24 @@ mod tests {
         assert!((full.statistic - small.statistic).abs() < 1e-14);
         // Table: (0,0)=1, (0,2)=3, (2,0)=1, (2,2)=2 → (3 − 1)²/4 = 1.
         assert!((small.statistic - 1.0).abs() < 1e-14, "{small:?}");
+    }
+
+    #[test]
+    fn delong_input_errors_keep_their_text() {
+        let s = [0.8, 0.4, 0.4, 0.1];
+        let pos = [true, true, false, false];
+        assert_eq!(
+            delong_paired(&s, &s[..3], &pos).unwrap_err(),
+            "DeLong test: score lengths [4, 3] but 4 labels, expected one score per case"
+        );
+        assert_eq!(
+            delong_paired(&[f64::NAN, 1.0, 2.0, 3.0], &s, &pos).unwrap_err(),
+            "DeLong test: a score is NaN, expected finite or infinite scores"
+        );
+        assert_eq!(
+            delong_paired(&s[..3], &s[..3], &pos[..3]).unwrap_err(),
+            "DeLong test: 2 positive and 1 negative cases, expected at least 2 of each"
+        );
     }
 
     #[test]

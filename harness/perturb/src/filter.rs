@@ -5,12 +5,11 @@
 //! and the mask are unchanged.
 
 use sensibench_core::{
-    Error, Image, LabelMap, ParameterInfo, Params, Perturbation, PerturbationEntry, Result,
-    SeededRng,
+    Error, Image, LabelMap, Params, Perturbation, PerturbationEntry, Result, SeededRng,
 };
 
 use crate::interp::{LineOperator, apply_along_axis};
-use crate::options::{finite, invalid, magnitude, unchanged};
+use crate::options::{downsampling_factor, entry, magnitude, parameter, unchanged};
 
 /// The `(z, y, x)` axes a filter acts on for an image of dimensionality `ndim`.
 fn image_axes(ndim: usize, in_plane_only: bool) -> &'static [usize] {
@@ -79,19 +78,6 @@ impl Resolution {
         };
         Ok(Resolution { in_plane_only })
     }
-    fn entry() -> PerturbationEntry {
-        PerturbationEntry {
-            name: Self::NAME,
-            summary: "down-sample by a factor (area average) and back up (linear): resolution loss",
-            parameter: ParameterInfo {
-                name: "factor",
-                unit: "factor",
-                identity: Some(1.0),
-            },
-            build: |p| Ok(Box::new(Resolution::from_params(p)?)),
-            severity: None,
-        }
-    }
 }
 
 impl Perturbation for Resolution {
@@ -102,10 +88,7 @@ impl Perturbation for Resolution {
         value: f64,
         _rng: &mut SeededRng,
     ) -> Result<(Image, Option<LabelMap>)> {
-        let factor = finite(Self::NAME, "factor", value)?;
-        if factor < 1.0 {
-            return Err(invalid(Self::NAME, "factor", factor, "a factor >= 1"));
-        }
+        let factor = downsampling_factor(Self::NAME, value)?;
         if factor == 1.0 {
             return Ok(unchanged(image, mask));
         }
@@ -141,19 +124,6 @@ impl GaussianBlur {
         params.check_known(Self::NAME, &[])?;
         Ok(GaussianBlur)
     }
-    fn entry() -> PerturbationEntry {
-        PerturbationEntry {
-            name: Self::NAME,
-            summary: "Gaussian blur with sigma in mm on every axis (scipy gaussian_filter, reflect)",
-            parameter: ParameterInfo {
-                name: "sigma",
-                unit: "mm",
-                identity: Some(0.0),
-            },
-            build: |p| Ok(Box::new(GaussianBlur::from_params(p)?)),
-            severity: None,
-        }
-    }
 }
 
 impl Perturbation for GaussianBlur {
@@ -180,5 +150,18 @@ impl Perturbation for GaussianBlur {
 
 /// The registry entries of this module.
 pub(crate) fn entries() -> Vec<PerturbationEntry> {
-    vec![Resolution::entry(), GaussianBlur::entry()]
+    vec![
+        entry(
+            Resolution::NAME,
+            "down-sample by a factor (area average) and back up (linear): resolution loss",
+            parameter("factor", "factor", Some(1.0)),
+            |p| Ok(Box::new(Resolution::from_params(p)?)),
+        ),
+        entry(
+            GaussianBlur::NAME,
+            "Gaussian blur with sigma in mm on every axis (scipy gaussian_filter, reflect)",
+            parameter("sigma", "mm", Some(0.0)),
+            |p| Ok(Box::new(GaussianBlur::from_params(p)?)),
+        ),
+    ]
 }

@@ -19,13 +19,13 @@
 //!   square, where the two agree.
 
 use sensibench_core::{
-    Image, LabelMap, ParameterInfo, Params, Perturbation, PerturbationEntry, Result, SeededRng,
+    Image, LabelMap, Params, Perturbation, PerturbationEntry, Result, SeededRng,
 };
 
 use rayon::prelude::*;
 
 use crate::interp::{Affine2d, warp_linear, warp_nearest};
-use crate::options::{Fill, PlaneAxis, finite, invalid, unchanged};
+use crate::options::{Fill, PlaneAxis, entry, finite, invalid, parameter, unchanged};
 
 /// Resamples the image (bilinear, `fill`) and the mask (nearest, 0) through `map`.
 fn warp_sample(
@@ -96,19 +96,6 @@ impl Rotate {
             fill: Fill::from_params(params)?,
         })
     }
-    fn entry() -> PerturbationEntry {
-        PerturbationEntry {
-            name: Self::NAME,
-            summary: "in-plane rotation about the image centre (deg, counter-clockwise)",
-            parameter: ParameterInfo {
-                name: "angle",
-                unit: "deg",
-                identity: Some(0.0),
-            },
-            build: |p| Ok(Box::new(Rotate::from_params(p)?)),
-            severity: None,
-        }
-    }
 }
 
 impl Perturbation for Rotate {
@@ -156,19 +143,6 @@ impl Zoom {
         Ok(Zoom {
             fill: Fill::from_params(params)?,
         })
-    }
-    fn entry() -> PerturbationEntry {
-        PerturbationEntry {
-            name: Self::NAME,
-            summary: "magnification about the image centre, shape kept (factor > 1 enlarges)",
-            parameter: ParameterInfo {
-                name: "factor",
-                unit: "factor",
-                identity: Some(1.0),
-            },
-            build: |p| Ok(Box::new(Zoom::from_params(p)?)),
-            severity: None,
-        }
     }
 }
 
@@ -222,19 +196,6 @@ impl Crop {
         Ok(Crop {
             fill: Fill::from_params(params)?,
         })
-    }
-    fn entry() -> PerturbationEntry {
-        PerturbationEntry {
-            name: Self::NAME,
-            summary: "keep a centred box of a fraction of the field of view, blank the rest",
-            parameter: ParameterInfo {
-                name: "fraction",
-                unit: "fraction",
-                identity: Some(1.0),
-            },
-            build: |p| Ok(Box::new(Crop::from_params(p)?)),
-            severity: None,
-        }
     }
 }
 
@@ -319,19 +280,6 @@ impl Translate {
             axis: PlaneAxis::from_params(params)?,
             fill: Fill::from_params(params)?,
         })
-    }
-    fn entry() -> PerturbationEntry {
-        PerturbationEntry {
-            name: Self::NAME,
-            summary: "in-plane shift along x or y (mm, positive towards increasing index)",
-            parameter: ParameterInfo {
-                name: "shift",
-                unit: "mm",
-                identity: Some(0.0),
-            },
-            build: |p| Ok(Box::new(Translate::from_params(p)?)),
-            severity: None,
-        }
     }
 }
 
@@ -432,19 +380,6 @@ impl Dihedral {
         params.check_known(Self::NAME, &[])?;
         Ok(Dihedral)
     }
-    fn entry() -> PerturbationEntry {
-        PerturbationEntry {
-            name: Self::NAME,
-            summary: "the 8 square symmetries: k%4 quarter turns counter-clockwise, then a left-right flip if k >= 4",
-            parameter: ParameterInfo {
-                name: "k",
-                unit: "",
-                identity: Some(0.0),
-            },
-            build: |p| Ok(Box::new(Dihedral::from_params(p)?)),
-            severity: None,
-        }
-    }
 }
 
 impl Perturbation for Dihedral {
@@ -486,19 +421,6 @@ impl Flip {
             axis: PlaneAxis::from_params(params)?,
         })
     }
-    fn entry() -> PerturbationEntry {
-        PerturbationEntry {
-            name: Self::NAME,
-            summary: "mirror along x (left-right) or y (up-down) when the value is 1",
-            parameter: ParameterInfo {
-                name: "flip",
-                unit: "",
-                identity: Some(0.0),
-            },
-            build: |p| Ok(Box::new(Flip::from_params(p)?)),
-            severity: None,
-        }
-    }
 }
 
 impl Perturbation for Flip {
@@ -527,11 +449,41 @@ impl Perturbation for Flip {
 /// The registry entries of this module.
 pub(crate) fn entries() -> Vec<PerturbationEntry> {
     vec![
-        Rotate::entry(),
-        Zoom::entry(),
-        Crop::entry(),
-        Translate::entry(),
-        Dihedral::entry(),
-        Flip::entry(),
+        entry(
+            Rotate::NAME,
+            "in-plane rotation about the image centre (deg, counter-clockwise)",
+            parameter("angle", "deg", Some(0.0)),
+            |p| Ok(Box::new(Rotate::from_params(p)?)),
+        ),
+        entry(
+            Zoom::NAME,
+            "magnification about the image centre, shape kept (factor > 1 enlarges)",
+            parameter("factor", "factor", Some(1.0)),
+            |p| Ok(Box::new(Zoom::from_params(p)?)),
+        ),
+        entry(
+            Crop::NAME,
+            "keep a centred box of a fraction of the field of view, blank the rest",
+            parameter("fraction", "fraction", Some(1.0)),
+            |p| Ok(Box::new(Crop::from_params(p)?)),
+        ),
+        entry(
+            Translate::NAME,
+            "in-plane shift along x or y (mm, positive towards increasing index)",
+            parameter("shift", "mm", Some(0.0)),
+            |p| Ok(Box::new(Translate::from_params(p)?)),
+        ),
+        entry(
+            Dihedral::NAME,
+            "the 8 square symmetries: k%4 quarter turns counter-clockwise, then a left-right flip if k >= 4",
+            parameter("k", "", Some(0.0)),
+            |p| Ok(Box::new(Dihedral::from_params(p)?)),
+        ),
+        entry(
+            Flip::NAME,
+            "mirror along x (left-right) or y (up-down) when the value is 1",
+            parameter("flip", "", Some(0.0)),
+            |p| Ok(Box::new(Flip::from_params(p)?)),
+        ),
     ]
 }

@@ -6,11 +6,11 @@
 //! results are rounded to `f32`.
 
 use sensibench_core::{
-    Image, LabelMap, ParameterInfo, Params, Perturbation, PerturbationEntry, Result, SeededRng,
+    Image, LabelMap, Params, Perturbation, PerturbationEntry, Result, SeededRng,
 };
 
 use crate::interp::map_values;
-use crate::options::{finite, invalid, unchanged};
+use crate::options::{entry, finite, invalid, parameter, unchanged};
 
 /// The image with `f` applied to every voxel, and the mask unchanged.
 fn map_image(
@@ -35,19 +35,6 @@ impl Brightness {
     pub fn from_params(params: &Params) -> Result<Self> {
         params.check_known(Self::NAME, &[])?;
         Ok(Brightness)
-    }
-    fn entry() -> PerturbationEntry {
-        PerturbationEntry {
-            name: Self::NAME,
-            summary: "x + b * (max - min): brightness shift as a fraction of the intensity range",
-            parameter: ParameterInfo {
-                name: "b",
-                unit: "fraction of range",
-                identity: Some(0.0),
-            },
-            build: |p| Ok(Box::new(Brightness::from_params(p)?)),
-            severity: None,
-        }
     }
 }
 
@@ -82,19 +69,6 @@ impl Contrast {
     pub fn from_params(params: &Params) -> Result<Self> {
         params.check_known(Self::NAME, &[])?;
         Ok(Contrast)
-    }
-    fn entry() -> PerturbationEntry {
-        PerturbationEntry {
-            name: Self::NAME,
-            summary: "mean + c * (x - mean): contrast scaling about the image mean",
-            parameter: ParameterInfo {
-                name: "c",
-                unit: "factor",
-                identity: Some(1.0),
-            },
-            build: |p| Ok(Box::new(Contrast::from_params(p)?)),
-            severity: None,
-        }
     }
 }
 
@@ -134,19 +108,6 @@ impl Gamma {
         params.check_known(Self::NAME, &[])?;
         Ok(Gamma)
     }
-    fn entry() -> PerturbationEntry {
-        PerturbationEntry {
-            name: Self::NAME,
-            summary: "min + (max - min) * ((x - min) / (max - min))^g: gamma within the intensity range",
-            parameter: ParameterInfo {
-                name: "g",
-                unit: "exponent",
-                identity: Some(1.0),
-            },
-            build: |p| Ok(Box::new(Gamma::from_params(p)?)),
-            severity: None,
-        }
-    }
 }
 
 impl Perturbation for Gamma {
@@ -174,5 +135,24 @@ impl Perturbation for Gamma {
 
 /// The registry entries of this module.
 pub(crate) fn entries() -> Vec<PerturbationEntry> {
-    vec![Brightness::entry(), Contrast::entry(), Gamma::entry()]
+    vec![
+        entry(
+            Brightness::NAME,
+            "x + b * (max - min): brightness shift as a fraction of the intensity range",
+            parameter("b", "fraction of range", Some(0.0)),
+            |p| Ok(Box::new(Brightness::from_params(p)?)),
+        ),
+        entry(
+            Contrast::NAME,
+            "mean + c * (x - mean): contrast scaling about the image mean",
+            parameter("c", "factor", Some(1.0)),
+            |p| Ok(Box::new(Contrast::from_params(p)?)),
+        ),
+        entry(
+            Gamma::NAME,
+            "min + (max - min) * ((x - min) / (max - min))^g: gamma within the intensity range",
+            parameter("g", "exponent", Some(1.0)),
+            |p| Ok(Box::new(Gamma::from_params(p)?)),
+        ),
+    ]
 }

@@ -45,7 +45,7 @@
 //!
 //! The marker perturbations (module [`marker`]) are 2D only and use the mask
 //! as a region map (label `label` = the side marker's box); their inpainting
-//! lives in [`inpaint`].
+//! lives in [`inpaint`](mod@inpaint).
 //!
 //! The shared kernels (bilinear/nearest warping, separable line operators)
 //! live in one private module, `interp`.

@@ -26,12 +26,12 @@
 //! identity value, which returns the input unchanged bit for bit).
 
 use sensibench_core::{
-    Error, Grid, Image, LabelMap, ParameterInfo, Params, Perturbation, PerturbationEntry, Result,
-    SeededRng, did_you_mean,
+    Error, Grid, Image, LabelMap, Params, Perturbation, PerturbationEntry, Result, SeededRng,
+    did_you_mean,
 };
 
 use crate::inpaint::{InpaintMethod, inpaint};
-use crate::options::{finite, invalid, unchanged};
+use crate::options::{entry, finite, invalid, parameter, unchanged};
 
 /// A side-marker letter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -601,19 +601,6 @@ impl MarkerInject {
             label: label_option(params, N)?,
         })
     }
-    fn entry() -> PerturbationEntry {
-        PerturbationEntry {
-            name: Self::NAME,
-            summary: "draws an L/R side marker of height `size` px (0 = none) and records its region in the mask",
-            parameter: ParameterInfo {
-                name: "size",
-                unit: "px",
-                identity: Some(0.0),
-            },
-            build: |p| Ok(Box::new(MarkerInject::from_params(p)?)),
-            severity: None,
-        }
-    }
 }
 
 impl Perturbation for MarkerInject {
@@ -668,19 +655,6 @@ impl MarkerRemove {
             method: InpaintMethod::from_params(params)?,
             label: label_option(params, Self::NAME)?,
         })
-    }
-    fn entry() -> PerturbationEntry {
-        PerturbationEntry {
-            name: Self::NAME,
-            summary: "inpaints the marker region (mask == label) grown by `dilate` px",
-            parameter: ParameterInfo {
-                name: "dilate",
-                unit: "px",
-                identity: None,
-            },
-            build: |p| Ok(Box::new(MarkerRemove::from_params(p)?)),
-            severity: None,
-        }
     }
 }
 
@@ -745,19 +719,6 @@ impl MarkerSwap {
             method: InpaintMethod::from_params(params)?,
             label: label_option(params, N)?,
         })
-    }
-    fn entry() -> PerturbationEntry {
-        PerturbationEntry {
-            name: Self::NAME,
-            summary: "at 1: inpaints the marker region's box and draws glyph `to` (default R) in it",
-            parameter: ParameterInfo {
-                name: "swap",
-                unit: "",
-                identity: Some(0.0),
-            },
-            build: |p| Ok(Box::new(MarkerSwap::from_params(p)?)),
-            severity: None,
-        }
     }
 }
 
@@ -829,19 +790,6 @@ impl MinmaxClip {
             label: label_option(params, Self::NAME)?,
         })
     }
-    fn entry() -> PerturbationEntry {
-        PerturbationEntry {
-            name: Self::NAME,
-            summary: "at 1: clips the image to the min/max of the image with the marker region inpainted",
-            parameter: ParameterInfo {
-                name: "clip",
-                unit: "",
-                identity: Some(0.0),
-            },
-            build: |p| Ok(Box::new(MinmaxClip::from_params(p)?)),
-            severity: None,
-        }
-    }
 }
 
 impl Perturbation for MinmaxClip {
@@ -876,10 +824,30 @@ impl Perturbation for MinmaxClip {
 /// The registry entries of this module.
 pub(crate) fn entries() -> Vec<PerturbationEntry> {
     vec![
-        MarkerInject::entry(),
-        MarkerRemove::entry(),
-        MarkerSwap::entry(),
-        MinmaxClip::entry(),
+        entry(
+            MarkerInject::NAME,
+            "draws an L/R side marker of height `size` px (0 = none) and records its region in the mask",
+            parameter("size", "px", Some(0.0)),
+            |p| Ok(Box::new(MarkerInject::from_params(p)?)),
+        ),
+        entry(
+            MarkerRemove::NAME,
+            "inpaints the marker region (mask == label) grown by `dilate` px",
+            parameter("dilate", "px", None),
+            |p| Ok(Box::new(MarkerRemove::from_params(p)?)),
+        ),
+        entry(
+            MarkerSwap::NAME,
+            "at 1: inpaints the marker region's box and draws glyph `to` (default R) in it",
+            parameter("swap", "", Some(0.0)),
+            |p| Ok(Box::new(MarkerSwap::from_params(p)?)),
+        ),
+        entry(
+            MinmaxClip::NAME,
+            "at 1: clips the image to the min/max of the image with the marker region inpainted",
+            parameter("clip", "", Some(0.0)),
+            |p| Ok(Box::new(MinmaxClip::from_params(p)?)),
+        ),
     ]
 }
 

@@ -1,10 +1,10 @@
 //! Random perturbations: additive Gaussian noise.
 
 use sensibench_core::{
-    Image, LabelMap, ParameterInfo, Params, Perturbation, PerturbationEntry, Result, SeededRng,
+    Image, LabelMap, Params, Perturbation, PerturbationEntry, Result, SeededRng,
 };
 
-use crate::options::{magnitude, unchanged};
+use crate::options::{entry, noise_sigma, parameter, unchanged};
 
 /// Additive white Gaussian noise: `x' = x + σ·s·n`, with `n ~ N(0, 1)` drawn
 /// from the passed [`SeededRng`] ([`SeededRng::normal`]) once per voxel in
@@ -29,19 +29,6 @@ impl GaussianNoise {
             absolute: params.flag("absolute", false)?,
         })
     }
-    fn entry() -> PerturbationEntry {
-        PerturbationEntry {
-            name: Self::NAME,
-            summary: "x + sigma * (max - min) * N(0,1) (option absolute: true drops the range)",
-            parameter: ParameterInfo {
-                name: "sigma",
-                unit: "fraction of range",
-                identity: Some(0.0),
-            },
-            build: |p| Ok(Box::new(GaussianNoise::from_params(p)?)),
-            severity: None,
-        }
-    }
 }
 
 impl Perturbation for GaussianNoise {
@@ -52,15 +39,8 @@ impl Perturbation for GaussianNoise {
         value: f64,
         rng: &mut SeededRng,
     ) -> Result<(Image, Option<LabelMap>)> {
-        let Some(sigma) = magnitude(Self::NAME, "sigma", value, "a standard deviation >= 0")?
-        else {
+        let Some(scale) = noise_sigma(Self::NAME, value, self.absolute, image)? else {
             return Ok(unchanged(image, mask));
-        };
-        let scale = if self.absolute {
-            sigma
-        } else {
-            let (lo, hi) = image.min_max();
-            sigma * (f64::from(hi) - f64::from(lo))
         };
         let mut out = image.clone();
         // Sequential on purpose: the draws follow voxel order.
@@ -73,5 +53,10 @@ impl Perturbation for GaussianNoise {
 
 /// The registry entries of this module.
 pub(crate) fn entries() -> Vec<PerturbationEntry> {
-    vec![GaussianNoise::entry()]
+    vec![entry(
+        GaussianNoise::NAME,
+        "x + sigma * (max - min) * N(0,1) (option absolute: true drops the range)",
+        parameter("sigma", "fraction of range", Some(0.0)),
+        |p| Ok(Box::new(GaussianNoise::from_params(p)?)),
+    )]
 }

@@ -1,6 +1,9 @@
-//! Parsing and checking of perturbation options and swept values.
+//! Parsing and checking of perturbation options and swept values, and the
+//! registry entries built from them.
 
-use sensibench_core::{Error, Image, LabelMap, Params, Result};
+use sensibench_core::{
+    Error, Image, LabelMap, ParameterInfo, Params, Perturbation, PerturbationEntry, Result,
+};
 
 /// The value written outside the field of view by geometric perturbations
 /// (option `fill`).
@@ -82,7 +85,6 @@ pub(crate) fn invalid(perturbation: &str, parameter: &str, value: f64, expected:
     Error::invalid(&format!("{perturbation}.{parameter}"), value, expected)
 }
 
-/// The input returned unchanged (the identity value of a perturbation).
 /// A swept magnitude whose identity is 0 (a noise level, a displacement):
 /// an error naming `perturbation.parameter` when `value` is not finite or
 /// negative (`expected` says what is), `None` at 0 (return the input
@@ -100,6 +102,69 @@ pub(crate) fn magnitude(
     Ok((v != 0.0).then_some(v))
 }
 
+/// The input returned unchanged (the identity value of a perturbation).
 pub(crate) fn unchanged(image: &Image, mask: Option<&LabelMap>) -> (Image, Option<LabelMap>) {
     (image.clone(), mask.cloned())
+}
+
+/// The σ of a noise perturbation in intensity units, from its swept value
+/// (checked like [`magnitude`] as `perturbation.sigma`): `None` at 0, else
+/// σ itself with `absolute`, or σ·(max − min) of `image`.
+pub(crate) fn noise_sigma(
+    perturbation: &str,
+    value: f64,
+    absolute: bool,
+    image: &Image,
+) -> Result<Option<f64>> {
+    let Some(sigma) = magnitude(perturbation, "sigma", value, "a standard deviation >= 0")? else {
+        return Ok(None);
+    };
+    Ok(Some(if absolute {
+        sigma
+    } else {
+        let (lo, hi) = image.min_max();
+        sigma * (f64::from(hi) - f64::from(lo))
+    }))
+}
+
+/// A down-sampling factor: finite and at least 1, else an error naming
+/// `perturbation.factor`.
+pub(crate) fn downsampling_factor(perturbation: &str, value: f64) -> Result<f64> {
+    let factor = finite(perturbation, "factor", value)?;
+    if factor < 1.0 {
+        return Err(invalid(perturbation, "factor", factor, "a factor >= 1"));
+    }
+    Ok(factor)
+}
+
+/// The swept parameter of a registry entry: its name, unit (`""` when
+/// unitless) and identity value.
+pub(crate) const fn parameter(
+    name: &'static str,
+    unit: &'static str,
+    identity: Option<f64>,
+) -> ParameterInfo {
+    ParameterInfo {
+        name,
+        unit,
+        identity,
+    }
+}
+
+/// The registry entry of a perturbation without a severity scale: `name`,
+/// the one-line `summary` of `sensibench list`, the swept `parameter` and
+/// the options binder `build`.
+pub(crate) fn entry(
+    name: &'static str,
+    summary: &'static str,
+    parameter: ParameterInfo,
+    build: fn(&Params) -> Result<Box<dyn Perturbation>>,
+) -> PerturbationEntry {
+    PerturbationEntry {
+        name,
+        summary,
+        parameter,
+        build,
+        severity: None,
+    }
 }

@@ -7,9 +7,13 @@
 
 #![allow(clippy::unwrap_used)] // a panic in a test is a failure with a message
 
+mod common;
+
+use common::{apply, params};
+
 use std::collections::BTreeMap;
 
-use sensibench_core::{Grid, Image, LabelMap, ParamValue, Params, SeededRng};
+use sensibench_core::{Grid, Image, LabelMap, ParamValue, Params};
 use sensibench_perturb::{
     Corner, Glyph, InpaintMethod, MarkerSpec, Placement, Region, glyph_mask, inject_marker,
     inpaint, mark_region, region_of, registry,
@@ -75,26 +79,12 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/reference/marker_fixtures.json"
-    );
-    let text = std::fs::read_to_string(path).expect("read the marker fixture");
-    serde_json::from_str(&text).expect("parse the marker fixture")
+    common::json_fixture("marker_fixtures.json", "marker fixture")
 }
 
 fn image(input: &Input) -> Image {
     let grid = Grid::new_2d(input.height, input.width, [1.0, 1.0]).unwrap();
     Image::new(grid, input.data.clone()).unwrap()
-}
-
-fn params(pairs: &[(&str, ParamValue)]) -> Params {
-    Params(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
 }
 
 fn num(v: f64) -> ParamValue {
@@ -105,17 +95,8 @@ fn text(v: &str) -> ParamValue {
     ParamValue::Text(v.to_string())
 }
 
-fn apply(
-    name: &str,
-    options: &Params,
-    image: &Image,
-    mask: Option<&LabelMap>,
-    value: f64,
-) -> sensibench_core::Result<(Image, Option<LabelMap>)> {
-    let reg = registry();
-    let p = (reg.get(name)?.build)(options)?;
-    p.apply(image, mask, value, &mut SeededRng::new(1))
-}
+/// The seed of every [`apply`] of this file.
+const SEED: u64 = 1;
 
 fn spec_of(s: &Spec) -> MarkerSpec {
     MarkerSpec {
@@ -192,6 +173,7 @@ fn injection_matches_markers_py() {
         // The registered perturbation: same image, region written into the mask.
         let options = options_of(&case.spec);
         let (pout, mask) = apply(
+            SEED,
             "marker_inject",
             &options,
             &input,
@@ -248,10 +230,10 @@ fn marker_remove_inpaints_the_recorded_region() {
     let f = fixture();
     let input = image(&f.inputs["cxr"]);
     let opts = params(&[]);
-    let (marked, mask) = apply("marker_inject", &opts, &input, None, 9.0).unwrap();
+    let (marked, mask) = apply(SEED, "marker_inject", &opts, &input, None, 9.0).unwrap();
     assert_eq!(marked.data(), f.inputs["cxr_marked"].data.as_slice());
     let mask = mask.unwrap();
-    let (removed, same) = apply("marker_remove", &opts, &marked, Some(&mask), 0.0).unwrap();
+    let (removed, same) = apply(SEED, "marker_remove", &opts, &marked, Some(&mask), 0.0).unwrap();
     assert_eq!(same.as_ref(), Some(&mask));
     // Equal to scikit-image's inpainting of the region (fixture `marker_region`).
     let case = f
@@ -264,7 +246,7 @@ fn marker_remove_inpaints_the_recorded_region() {
         assert!((f64::from(removed.data()[k]) - v).abs() <= INPAINT_TOLERANCE * range);
     }
     // dilate 2 also changes the ring around the region, nothing further out.
-    let (grown, _) = apply("marker_remove", &opts, &marked, Some(&mask), 2.0).unwrap();
+    let (grown, _) = apply(SEED, "marker_remove", &opts, &marked, Some(&mask), 2.0).unwrap();
     let r = region_of(&mask, 1).unwrap();
     let w = 64;
     for (k, (&a, &b)) in grown.data().iter().zip(marked.data()).enumerate() {
@@ -281,9 +263,10 @@ fn marker_remove_inpaints_the_recorded_region() {
 fn marker_swap_draws_the_other_letter_in_the_box() {
     let f = fixture();
     let input = image(&f.inputs["cxr"]);
-    let (marked, mask) = apply("marker_inject", &params(&[]), &input, None, 9.0).unwrap();
+    let (marked, mask) = apply(SEED, "marker_inject", &params(&[]), &input, None, 9.0).unwrap();
     let mask = mask.unwrap();
-    let (swapped, same) = apply("marker_swap", &params(&[]), &marked, Some(&mask), 1.0).unwrap();
+    let (swapped, same) =
+        apply(SEED, "marker_swap", &params(&[]), &marked, Some(&mask), 1.0).unwrap();
     assert_eq!(same.as_ref(), Some(&mask));
     let r = region_of(&mask, 1).unwrap();
     let mut hole = vec![false; 64 * 64];
@@ -322,7 +305,7 @@ fn marker_swap_draws_the_other_letter_in_the_box() {
     }
     // Swapping twice (to L) gives the L glyph back in the box.
     let back_opts = params(&[("to", text("L"))]);
-    let (back, _) = apply("marker_swap", &back_opts, &swapped, Some(&mask), 1.0).unwrap();
+    let (back, _) = apply(SEED, "marker_swap", &back_opts, &swapped, Some(&mask), 1.0).unwrap();
     for y in r.y0 + 2..r.y0 + 11 {
         for x in r.x0 + 2..r.x0 + 2 + gw {
             let was_on = marked.data()[y * 64 + x] == hi;
@@ -342,9 +325,10 @@ fn minmax_clip_clips_to_the_inpainted_range() {
         ("intensity", num(1.3)),
         ("corner", text("bottom_right")),
     ]);
-    let (marked, mask) = apply("marker_inject", &opts, &input, None, 12.0).unwrap();
+    let (marked, mask) = apply(SEED, "marker_inject", &opts, &input, None, 12.0).unwrap();
     let mask = mask.unwrap();
-    let (clipped, same) = apply("minmax_clip", &params(&[]), &marked, Some(&mask), 1.0).unwrap();
+    let (clipped, same) =
+        apply(SEED, "minmax_clip", &params(&[]), &marked, Some(&mask), 1.0).unwrap();
     assert_eq!(same.as_ref(), Some(&mask));
     let hole: Vec<bool> = mask.data().iter().map(|&v| v == 1).collect();
     let filled = inpaint(&marked, &hole, InpaintMethod::Biharmonic).unwrap();
@@ -390,7 +374,7 @@ fn identity_values_return_the_input_bit_for_bit() {
         let entry = registry();
         assert_eq!(entry.get(name).unwrap().parameter.identity, Some(identity));
         for (im, mask) in [(&im2, &mask2), (&im3, &mask3)] {
-            let (out, m) = apply(name, &params(&[]), im, Some(mask), identity).unwrap();
+            let (out, m) = apply(SEED, name, &params(&[]), im, Some(mask), identity).unwrap();
             assert_eq!(out.data().len(), im.data().len());
             assert!(
                 out.data()
@@ -399,7 +383,7 @@ fn identity_values_return_the_input_bit_for_bit() {
                     .all(|(a, b)| a.to_bits() == b.to_bits())
             );
             assert_eq!(m.as_ref(), Some(mask), "{name}");
-            let (_, none) = apply(name, &params(&[]), im, None, identity).unwrap();
+            let (_, none) = apply(SEED, name, &params(&[]), im, None, identity).unwrap();
             assert!(none.is_none(), "{name} invented a mask");
         }
     }
@@ -447,7 +431,7 @@ fn regions_round_trip_through_the_mask() {
     );
     // The region survives a geometric perturbation that maps pixels onto pixels.
     let im = Image::filled(grid.clone(), 1.0);
-    let (_, flipped) = apply("flip", &params(&[]), &im, Some(&m), 1.0).unwrap();
+    let (_, flipped) = apply(SEED, "flip", &params(&[]), &im, Some(&m), 1.0).unwrap();
     assert_eq!(
         region_of(&flipped.unwrap(), 1),
         Some(Region {
@@ -473,50 +457,32 @@ fn names_parse_with_did_you_mean() {
     assert!(e.contains("did you mean `top_left`"), "{e}");
     assert_eq!(Corner::BottomRight.name(), "bottom_right");
     let im = Image::filled(Grid::new_2d(32, 32, [1.0, 1.0]).unwrap(), 0.0);
-    let e = apply(
-        "marker_inject",
-        &params(&[("glyph", text("Q"))]),
-        &im,
-        None,
-        9.0,
-    )
-    .err()
-    .unwrap()
-    .to_string();
-    assert!(e.contains("unknown glyph `Q`"), "{e}");
-    let e = apply(
-        "marker_swap",
-        &params(&[("to", text("RR"))]),
-        &im,
-        None,
-        1.0,
-    )
-    .err()
-    .unwrap()
-    .to_string();
-    assert!(e.contains("did you mean `R`"), "{e}");
-    let e = apply(
-        "marker_remove",
-        &params(&[("method", text("telia"))]),
-        &im,
-        None,
-        1.0,
-    )
-    .err()
-    .unwrap()
-    .to_string();
-    assert!(e.contains("did you mean `telea`"), "{e}");
-    let e = apply(
-        "marker_inject",
-        &params(&[("glyf", text("L"))]),
-        &im,
-        None,
-        9.0,
-    )
-    .err()
-    .unwrap()
-    .to_string();
-    assert!(e.contains("did you mean `glyph`"), "{e}");
+    // (perturbation, option, bad text, value, what the error says)
+    for (name, option, bad, value, says) in [
+        ("marker_inject", "glyph", "Q", 9.0, "unknown glyph `Q`"),
+        ("marker_swap", "to", "RR", 1.0, "did you mean `R`"),
+        (
+            "marker_remove",
+            "method",
+            "telia",
+            1.0,
+            "did you mean `telea`",
+        ),
+        ("marker_inject", "glyf", "L", 9.0, "did you mean `glyph`"),
+    ] {
+        let e = apply(
+            SEED,
+            name,
+            &params(&[(option, text(bad))]),
+            &im,
+            None,
+            value,
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(e.contains(says), "{e}");
+    }
 }
 
 #[test]
@@ -541,7 +507,7 @@ fn bad_inputs_are_errors_not_panics() {
     .unwrap();
     let none = params(&[]);
     let err = |name: &str, o: &Params, im: &Image, m: Option<&LabelMap>, v: f64| -> String {
-        match apply(name, o, im, m, v) {
+        match apply(SEED, name, o, im, m, v) {
             Ok(_) => panic!("{name} at {v} should fail"),
             Err(e) => e.to_string(),
         }
@@ -635,7 +601,10 @@ fn bad_inputs_are_errors_not_panics() {
         params(&[("box", num(1.0))]),
         params(&[("corner", text("middle"))]),
     ] {
-        assert!(apply("marker_inject", &o, &im, None, 9.0).is_err(), "{o:?}");
+        assert!(
+            apply(SEED, "marker_inject", &o, &im, None, 9.0).is_err(),
+            "{o:?}"
+        );
     }
     // A box too small for a 7 px glyph.
     let small = mark_region(

@@ -5,7 +5,10 @@
 
 #![allow(clippy::unwrap_used)] // a panic in a test is a failure with a message
 
-use std::collections::BTreeMap;
+mod common;
+
+use common::params;
+
 use std::path::PathBuf;
 
 use sensibench_core::{Error, Grid, Image, LabelMap, ParamValue, Params, SeededRng};
@@ -20,11 +23,7 @@ fn fixture_dir() -> PathBuf {
 }
 
 fn read_f32(name: &str) -> Vec<f32> {
-    let bytes = std::fs::read(fixture_dir().join(name)).unwrap();
-    bytes
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
+    common::read_f32(&fixture_dir().join(name))
 }
 
 fn f64s(v: &serde_json::Value) -> Vec<f64> {
@@ -293,15 +292,6 @@ fn motion_hand_cases() {
         matches!(err, Error::InvalidParameter { ref name, .. } if name == "motion.time"),
         "{err}"
     );
-}
-
-fn params(pairs: &[(&str, ParamValue)]) -> Params {
-    Params(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect::<BTreeMap<_, _>>(),
-    )
 }
 
 fn build_err(name: &str, p: &Params) -> Error {

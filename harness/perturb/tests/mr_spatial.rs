@@ -5,6 +5,10 @@
 
 #![allow(clippy::unwrap_used)] // a panic in a test is a failure with a message
 
+mod common;
+
+use common::params;
+
 use std::path::{Path, PathBuf};
 
 use sensibench_core::{Grid, Image, LabelMap, ParamValue, Params, Perturbation, SeededRng};
@@ -20,11 +24,7 @@ fn dir() -> PathBuf {
 }
 
 fn read_f32(name: &str) -> Vec<f32> {
-    let bytes = std::fs::read(dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-    bytes
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
+    common::read_f32(&dir().join(name))
 }
 
 struct Case {
@@ -226,15 +226,6 @@ fn rician_matches_monai_formula() {
 }
 
 // --- perturbation behaviour ------------------------------------------------
-
-fn params(pairs: &[(&str, ParamValue)]) -> Params {
-    Params(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
-}
 
 fn phantom(h: usize, w: usize, spacing: f64) -> (Image, LabelMap) {
     let g = Grid::new_2d(h, w, [spacing, spacing]).unwrap();

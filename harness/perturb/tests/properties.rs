@@ -5,19 +5,14 @@
 
 #![allow(clippy::unwrap_used)] // a panic in a test is a failure with a message
 
+mod common;
+
+use common::{apply, params};
+
 use std::collections::BTreeMap;
 
 use sensibench_core::{Error, Grid, Image, LabelMap, ParamValue, Params, Registry, SeededRng};
 use sensibench_perturb::{register_all, registry, resample};
-
-fn params(pairs: &[(&str, ParamValue)]) -> Params {
-    Params(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect::<BTreeMap<_, _>>(),
-    )
-}
 
 /// A 2D test image (non-square) with a few labels, and a 3D one.
 fn image_2d() -> (Image, LabelMap) {
@@ -47,17 +42,8 @@ fn image_3d() -> (Image, LabelMap) {
     )
 }
 
-fn apply(
-    name: &str,
-    options: &Params,
-    image: &Image,
-    mask: Option<&LabelMap>,
-    value: f64,
-) -> sensibench_core::Result<(Image, Option<LabelMap>)> {
-    let reg = registry();
-    let p = (reg.get(name)?.build)(options)?;
-    p.apply(image, mask, value, &mut SeededRng::new(7))
-}
+/// The seed of every [`apply`] of this file.
+const SEED: u64 = 7;
 
 #[test]
 fn registry_lists_every_perturbation_once() {
@@ -184,7 +170,7 @@ fn noise_is_reproducible_from_the_seed() {
     // absolute sigma: standard deviation of the difference is sigma
     let abs = params(&[("absolute", ParamValue::Bool(true))]);
     let big = Image::filled(Grid::new_2d(200, 200, [1.0, 1.0]).unwrap(), 5.0);
-    let (n, _) = apply("gaussian_noise", &abs, &big, None, 2.0).unwrap();
+    let (n, _) = apply(SEED, "gaussian_noise", &abs, &big, None, 2.0).unwrap();
     let d: Vec<f64> = n.data().iter().map(|&v| f64::from(v) - 5.0).collect();
     let mean = d.iter().sum::<f64>() / d.len() as f64;
     let sd = (d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / d.len() as f64).sqrt();
@@ -243,7 +229,7 @@ fn masks_move_with_geometric_perturbations() {
         ),
     ];
     for (name, opts, value, want) in cases {
-        let (out, m) = apply(name, &opts, &image, Some(&mask), value).unwrap();
+        let (out, m) = apply(SEED, name, &opts, &image, Some(&mask), value).unwrap();
         let m = m.unwrap();
         assert_eq!(where_is(&m), vec![want], "{name} {value} {:?}", opts.0);
         assert_eq!(
@@ -253,17 +239,17 @@ fn masks_move_with_geometric_perturbations() {
         );
     }
     let (image, mask) = dot(3, 5, [1.0, 1.0]);
-    let (_, m) = apply("zoom", &none, &image, Some(&mask), 2.0).unwrap();
+    let (_, m) = apply(SEED, "zoom", &none, &image, Some(&mask), 2.0).unwrap();
     // output o samples o/2 + 2: the pixel at 3 is seen from 2 (3 - 0.5 rounds up), and 5 from 6
     let found = where_is(&m.unwrap());
     assert!(found.contains(&(2, 6)), "{found:?}");
     // translate is in mm: 2.4 mm at 0.8 mm/pixel is 3 pixels
     let (image, mask) = dot(4, 2, [1.0, 0.8]);
-    let (_, m) = apply("translate", &none, &image, Some(&mask), 2.4).unwrap();
+    let (_, m) = apply(SEED, "translate", &none, &image, Some(&mask), 2.4).unwrap();
     assert_eq!(where_is(&m.unwrap()), vec![(4, 5)]);
     // crop blanks the mask outside the box
     let (image, mask) = dot(0, 0, [1.0, 1.0]);
-    let (out, m) = apply("crop", &none, &image, Some(&mask), 0.5).unwrap();
+    let (out, m) = apply(SEED, "crop", &none, &image, Some(&mask), 0.5).unwrap();
     assert!(where_is(&m.unwrap()).is_empty());
     assert_eq!(out.at(0, 0, 0), 0.0);
 }
@@ -272,21 +258,21 @@ fn masks_move_with_geometric_perturbations() {
 fn dihedral_swaps_spacing_and_is_a_group() {
     let grid = Grid::new_2d(5, 5, [2.0, 0.5]).unwrap();
     let image = Image::new(grid, (0..25).map(|v| v as f32).collect()).unwrap();
-    let (r, _) = apply("dihedral", &Params::default(), &image, None, 1.0).unwrap();
+    let (r, _) = apply(SEED, "dihedral", &Params::default(), &image, None, 1.0).unwrap();
     assert_eq!(r.grid().spacing(), [1.0, 0.5, 2.0]);
     // four quarter turns and two flips are the identity
     let mut x = image.clone();
     for _ in 0..4 {
-        x = apply("dihedral", &Params::default(), &x, None, 1.0)
+        x = apply(SEED, "dihedral", &Params::default(), &x, None, 1.0)
             .unwrap()
             .0;
     }
     assert_eq!(x, image);
-    let f = apply("dihedral", &Params::default(), &image, None, 4.0)
+    let f = apply(SEED, "dihedral", &Params::default(), &image, None, 4.0)
         .unwrap()
         .0;
     assert_eq!(
-        apply("dihedral", &Params::default(), &f, None, 4.0)
+        apply(SEED, "dihedral", &Params::default(), &f, None, 4.0)
             .unwrap()
             .0,
         image
@@ -314,10 +300,11 @@ fn in_plane_operations_act_slice_by_slice() {
         } else {
             opts
         };
-        let (out, m) = apply(name, &opts, &vol, Some(&mask), value).unwrap();
+        let (out, m) = apply(SEED, name, &opts, &vol, Some(&mask), value).unwrap();
         let m = m.unwrap();
         for z in 0..vol.grid().depth() {
             let (s, sm) = apply(
+                SEED,
                 name,
                 &opts,
                 &vol.slice_z(z).unwrap(),
@@ -335,8 +322,16 @@ fn in_plane_operations_act_slice_by_slice() {
     }
     // resolution with axes: in_plane also works slice by slice
     let opts = params(&[("axes", ParamValue::Text("in_plane".into()))]);
-    let (out, _) = apply("resolution", &opts, &vol, None, 3.0).unwrap();
-    let (s, _) = apply("resolution", &opts, &vol.slice_z(2).unwrap(), None, 3.0).unwrap();
+    let (out, _) = apply(SEED, "resolution", &opts, &vol, None, 3.0).unwrap();
+    let (s, _) = apply(
+        SEED,
+        "resolution",
+        &opts,
+        &vol.slice_z(2).unwrap(),
+        None,
+        3.0,
+    )
+    .unwrap();
     assert_eq!(out.slice_z(2).unwrap().data(), s.data());
 }
 
@@ -344,17 +339,22 @@ fn in_plane_operations_act_slice_by_slice() {
 fn intensity_edge_cases() {
     let none = Params::default();
     let flat = Image::filled(Grid::new_2d(4, 4, [1.0, 1.0]).unwrap(), 3.0);
-    assert_eq!(apply("gamma", &none, &flat, None, 2.0).unwrap().0, flat);
     assert_eq!(
-        apply("gaussian_noise", &none, &flat, None, 0.5).unwrap().0,
+        apply(SEED, "gamma", &none, &flat, None, 2.0).unwrap().0,
+        flat
+    );
+    assert_eq!(
+        apply(SEED, "gaussian_noise", &none, &flat, None, 0.5)
+            .unwrap()
+            .0,
         flat
     );
     let (image, _) = image_2d();
-    let (c0, _) = apply("contrast", &none, &image, None, 0.0).unwrap();
+    let (c0, _) = apply(SEED, "contrast", &none, &image, None, 0.0).unwrap();
     let mean = image.data().iter().map(|&v| f64::from(v)).sum::<f64>() / image.data().len() as f64;
     assert!(c0.data().iter().all(|&v| v == mean as f32));
     // gamma keeps min and max
-    let (g, _) = apply("gamma", &none, &image, None, 2.5).unwrap();
+    let (g, _) = apply(SEED, "gamma", &none, &image, None, 2.5).unwrap();
     assert_eq!(g.min_max(), image.min_max());
 }
 
@@ -378,7 +378,7 @@ fn bad_values_and_options_are_errors() {
     ];
     for (name, values) in bad {
         for &v in *values {
-            match apply(name, &none, &image, Some(&mask), v) {
+            match apply(SEED, name, &none, &image, Some(&mask), v) {
                 Err(Error::InvalidParameter { name: n, .. }) => assert!(n.starts_with(name), "{n}"),
                 other => panic!(
                     "{name} = {v}: expected InvalidParameter, got {:?}",
@@ -389,7 +389,7 @@ fn bad_values_and_options_are_errors() {
     }
     // a quarter turn of a non-square plane transposes its shape, as np.rot90:
     // out[i][j] = in[j][W - 1 - i], out is W x H
-    let (turned, turned_mask) = apply("dihedral", &none, &image, Some(&mask), 1.0).unwrap();
+    let (turned, turned_mask) = apply(SEED, "dihedral", &none, &image, Some(&mask), 1.0).unwrap();
     let (h, w) = (image.grid().height(), image.grid().width());
     assert_eq!(image.grid().shape_string(), "11x9");
     assert_eq!(turned.grid().shape_string(), "9x11");
@@ -402,6 +402,7 @@ fn bad_values_and_options_are_errors() {
     }
     // unknown options, with a suggestion
     let e = apply(
+        SEED,
         "rotate",
         &params(&[("fil", ParamValue::Number(0.0))]),
         &image,
@@ -412,6 +413,7 @@ fn bad_values_and_options_are_errors() {
     assert!(e.to_string().contains("did you mean `fill`"), "{e}");
     assert!(
         apply(
+            SEED,
             "gamma",
             &params(&[("axis", ParamValue::Text("x".into()))]),
             &image,
@@ -429,7 +431,7 @@ fn bad_values_and_options_are_errors() {
         ("resolution", "axes", ParamValue::Text("z".into())),
         ("gaussian_noise", "absolute", ParamValue::Text("yes".into())),
     ] {
-        let r = apply(name, &params(&[(key, v.clone())]), &image, None, 1.0);
+        let r = apply(SEED, name, &params(&[(key, v.clone())]), &image, None, 1.0);
         assert!(
             matches!(r, Err(Error::InvalidParameter { .. })),
             "{name} {key} {v:?}"

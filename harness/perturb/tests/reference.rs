@@ -2,6 +2,8 @@
 //! scipy/numpy/torch outputs in `tests/reference/reference.json`
 //! (re-create it with `tests/reference/make_reference.py`).
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use sensibench_core::{Grid, Image, LabelMap, Params, SeededRng};
@@ -44,12 +46,7 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/reference/reference.json"
-    );
-    let text = std::fs::read_to_string(path).expect("read the reference fixture");
-    serde_json::from_str(&text).expect("parse the reference fixture")
+    common::json_fixture("reference.json", "reference fixture")
 }
 
 fn load(input: &Input) -> (Image, Option<LabelMap>) {

@@ -9,8 +9,9 @@
 
 use serde::Serialize;
 
-use crate::svg::format_fixed;
-use crate::view::is_base64;
+use crate::chart::format::{finite, format_fixed, interval};
+use crate::data_uri::png_data_uri;
+use crate::numbering::Numbering;
 use crate::{AucCell, ClassificationReport, ConfusionView, PairedTestRow};
 
 /// Significance level of the bold ΔAUC / p-values (no multiplicity correction).
@@ -216,33 +217,9 @@ struct LocalisationRowView<'a> {
     n: usize,
 }
 
-/// The numbers the classification sections use and leave.
-pub(crate) struct Numbering {
-    /// The next free table number.
-    pub(crate) table: usize,
-    /// The next free figure number.
-    pub(crate) figure: usize,
-}
-
-fn finite(v: Option<f64>) -> Option<f64> {
-    v.filter(|x| x.is_finite())
-}
-
 /// `v` with `decimals` digits, or `—`.
 fn fixed_or_dash(v: Option<f64>, decimals: usize) -> String {
     finite(v).map_or_else(|| "—".to_string(), |v| format_fixed(v, decimals))
-}
-
-/// `[lo, hi]` with `decimals` digits (ends swapped if reversed), or empty.
-pub(crate) fn interval(ci: Option<(f64, f64)>, decimals: usize) -> String {
-    match ci {
-        Some((lo, hi)) if lo.is_finite() && hi.is_finite() => format!(
-            "[{}, {}]",
-            format_fixed(lo.min(hi), decimals),
-            format_fixed(hi.max(lo), decimals)
-        ),
-        _ => String::new(),
-    }
 }
 
 /// A fraction as a whole percentage, `0.634 → "63 %"`, or `—`.
@@ -550,10 +527,6 @@ fn matrix_view<'a>(
     view
 }
 
-fn data_uri(png_base64: &str) -> Option<String> {
-    is_base64(png_base64).then(|| format!("data:image/png;base64,{png_base64}"))
-}
-
 /// Builds the classification view; tables and figures are numbered from
 /// `numbering` (the shortcut table first, then the tests table, then the
 /// localisation table; figures: confusion, galleries, class maps), which is
@@ -563,12 +536,8 @@ pub(crate) fn build<'a>(
     numbering: &mut Numbering,
     swatch: &dyn Fn(&str) -> String,
 ) -> ClassificationView<'a> {
-    let next_table = |numbering: &mut Numbering| {
-        numbering.table += 1;
-        numbering.table - 1
-    };
     let shortcut = c.shortcut.as_ref().map(|s| ShortcutView {
-        table: next_table(numbering),
+        table: numbering.next_table(),
         reference: &s.reference,
         conditions: s.conditions.iter().map(String::as_str).collect(),
         method: s.saliency_method.as_deref(),
@@ -596,9 +565,9 @@ pub(crate) fn build<'a>(
     // the label study's section follows the robustness curves: its tables
     // after the shortcut table, its figure after the curves' figures
     let labels = c.labels.as_ref().map(|l| crate::labels::view(l, numbering));
-    let tests = (!c.tests.is_empty()).then(|| tests_view(&c.tests, next_table(numbering), swatch));
+    let tests = (!c.tests.is_empty()).then(|| tests_view(&c.tests, numbering.next_table(), swatch));
     let localisation = (!c.localisation.is_empty()).then(|| LocalisationView {
-        table: next_table(numbering),
+        table: numbering.next_table(),
         rows: c
             .localisation
             .iter()
@@ -616,12 +585,8 @@ pub(crate) fn build<'a>(
             .collect(),
     });
 
-    let mut next_figure = || {
-        numbering.figure += 1;
-        numbering.figure - 1
-    };
     let confusion = (!c.confusion.is_empty()).then(|| ConfusionFigure {
-        figure: next_figure(),
+        figure: numbering.next_figure(),
         matrices: c
             .confusion
             .iter()
@@ -632,7 +597,7 @@ pub(crate) fn build<'a>(
         .galleries
         .iter()
         .map(|g| GalleryView {
-            figure: next_figure(),
+            figure: numbering.next_figure(),
             model: &g.model,
             swatch: swatch(&g.model),
             method: &g.method,
@@ -647,7 +612,7 @@ pub(crate) fn build<'a>(
                     frames: (0..g.conditions.len().max(r.frames.len()))
                         .map(|i| match r.frames.get(i) {
                             Some(f) => SaliencyFrameView {
-                                src: data_uri(&f.png_base64),
+                                src: png_data_uri(&f.png_base64),
                                 caption: &f.caption,
                                 mass: if finite(f.mass).is_some() {
                                     format!("mass {}", percent(f.mass))
@@ -672,7 +637,7 @@ pub(crate) fn build<'a>(
             let map = ClassMapView {
                 class: &m.class,
                 n: m.n,
-                src: data_uri(&m.png_base64),
+                src: png_data_uri(&m.png_base64),
             };
             match groups
                 .iter_mut()
@@ -688,7 +653,7 @@ pub(crate) fn build<'a>(
             }
         }
         ClassMapsView {
-            figure: next_figure(),
+            figure: numbering.next_figure(),
             groups,
         }
     });

@@ -9,7 +9,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ReportError;
-use crate::view::is_base64;
+use crate::data_uri::png_data_uri;
+use crate::template;
 
 /// One side of a comparison (A: the reference, B: the new run).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -121,7 +122,6 @@ pub struct CompareView {
 }
 
 const COMPARE_TEMPLATE: &str = include_str!("../templates/compare.html");
-const STYLESHEET: &str = include_str!("../templates/report.css");
 
 fn num(v: Option<f64>) -> String {
     match v {
@@ -214,11 +214,7 @@ fn row(g: &GroupView) -> Row {
                 ),
                 a: num(Some(w.a)),
                 b: num(Some(w.b)),
-                src: w
-                    .image_png_base64
-                    .as_deref()
-                    .filter(|s| is_base64(s))
-                    .map(|s| format!("data:image/png;base64,{s}")),
+                src: w.image_png_base64.as_deref().and_then(png_data_uri),
             })
             .collect(),
     }
@@ -236,29 +232,12 @@ fn ordered(groups: &[GroupView]) -> Vec<Row> {
     g.into_iter().map(row).collect()
 }
 
-fn env() -> Result<minijinja::Environment<'static>, ReportError> {
-    let mut env = minijinja::Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.add_template("compare.html", COMPARE_TEMPLATE)
-        .map_err(|source| ReportError::Template {
-            name: "compare.html".into(),
-            source,
-        })?;
-    Ok(env)
-}
-
 fn render_page(ctx: minijinja::Value) -> Result<String, ReportError> {
-    let err = |source| ReportError::Template {
-        name: "compare.html".into(),
-        source,
-    };
-    let env = env()?;
-    let t = env.get_template("compare.html").map_err(err)?;
     let ctx = minijinja::context! {
-        css => minijinja::Value::from_safe_string(STYLESHEET.to_string()),
+        css => template::stylesheet(),
         ..ctx
     };
-    t.render(ctx).map_err(err)
+    template::render_page("compare.html", &[("compare.html", COMPARE_TEMPLATE)], ctx)
 }
 
 /// Renders a comparison page (header with A and B, "what differs", verdict

@@ -3,7 +3,13 @@
 //! truth and between observers, the aggregated ordinal axis with its cut
 //! points, the annotation effort, and the classifiers trained on each source.
 
+use std::fmt::Write as _;
+
 use serde::{Deserialize, Serialize};
+
+use crate::chart::format::{escape_xml, format_compact, format_fixed};
+use crate::chart::scale::nice_ticks;
+use crate::numbering::Numbering;
 
 /// κ of one label set against another, three weightings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -197,9 +203,9 @@ fn with_ci(c: &CiOut) -> String {
     if c.value.is_finite() {
         format!(
             "{} [{}, {}]",
-            crate::svg::format_fixed(c.value, 3),
-            crate::svg::format_fixed(c.lo, 3),
-            crate::svg::format_fixed(c.hi, 3)
+            format_fixed(c.value, 3),
+            format_fixed(c.lo, 3),
+            format_fixed(c.hi, 3)
         )
     } else {
         "—".into()
@@ -211,7 +217,6 @@ fn with_ci(c: &CiOut) -> String {
 /// the apex 1 when the stack reaches beyond them), coloured by its true
 /// class; dashed vertical lines at the cut points.
 fn axis_svg(r: &LabelStudyResult) -> String {
-    use std::fmt::Write;
     let (w, h) = (760.0, 320.0);
     let (l, rt, t, b) = (56.0, 16.0, 14.0, 62.0);
     let (lo, hi) = r
@@ -223,7 +228,7 @@ fn axis_svg(r: &LabelStudyResult) -> String {
     if !(lo.is_finite() && hi.is_finite()) {
         return String::new();
     }
-    let ticks = crate::svg::nice_ticks(lo, hi.max(lo + 1e-9), 6);
+    let ticks = nice_ticks(lo, hi.max(lo + 1e-9), 6);
     let (lo, hi) = (ticks.lo, ticks.hi);
     // the true positions: base 0 and apex 1 always shown, the stack may reach beyond
     let (ylo, yhi) = r.axis.iter().fold((0.0f64, 1.0f64), |(a, b), p| {
@@ -251,7 +256,7 @@ fn axis_svg(r: &LabelStudyResult) -> String {
     let mut marks = vec![(0.0, "base 0".to_string()), (1.0, "apex 1".to_string())];
     for v in [ylo, yhi] {
         if !(-1e-9..=1.0 + 1e-9).contains(&v) {
-            marks.push((v, crate::svg::format_fixed(v, 2)));
+            marks.push((v, format_fixed(v, 2)));
         }
     }
     for (p, label) in &marks {
@@ -306,7 +311,7 @@ fn axis_svg(r: &LabelStudyResult) -> String {
             r#"<circle cx="{:.1}" cy="{:.1}" r="2.6" fill="{colour}" fill-opacity="0.75"><title>{} · score {:.2} · position {:.2}</title></circle>"#,
             x(p.score),
             y(p.position) + jitter,
-            crate::svg::escape_xml(&p.id),
+            escape_xml(&p.id),
             p.score,
             p.position
         );
@@ -321,7 +326,7 @@ fn axis_svg(r: &LabelStudyResult) -> String {
             colours[i % colours.len()],
             lx + 8.0,
             h - b + 32.0,
-            crate::svg::escape_xml(name)
+            escape_xml(name)
         );
     }
     s.push_str("</svg>");
@@ -329,19 +334,19 @@ fn axis_svg(r: &LabelStudyResult) -> String {
 }
 
 /// The view of `r`, numbering its tables and figure from `numbering`.
-pub(crate) fn view(
-    r: &LabelStudyResult,
-    numbering: &mut crate::classification::Numbering,
-) -> LabelsView {
-    let mut table = || {
-        numbering.table += 1;
-        numbering.table - 1
+pub(crate) fn view(r: &LabelStudyResult, numbering: &mut Numbering) -> LabelsView {
+    let truth_table = numbering.next_table();
+    let observer_table = if r.observers.is_empty() {
+        0
+    } else {
+        numbering.next_table()
     };
-    let truth_table = table();
-    let observer_table = if r.observers.is_empty() { 0 } else { table() };
-    let training_table = if r.training.is_empty() { 0 } else { table() };
-    numbering.figure += 1;
-    let axis_figure = numbering.figure - 1;
+    let training_table = if r.training.is_empty() {
+        0
+    } else {
+        numbering.next_table()
+    };
+    let axis_figure = numbering.next_figure();
     let e = &r.effort;
     LabelsView {
         truth_table,
@@ -355,7 +360,7 @@ pub(crate) fn view(
                 label_set: t.label_set.clone(),
                 method: t.method.clone(),
                 consensus: t.consensus,
-                accuracy: crate::svg::format_fixed(t.accuracy, 3),
+                accuracy: format_fixed(t.accuracy, 3),
                 kappa: with_ci(&t.kappa.unweighted),
                 linear: with_ci(&t.kappa.linear),
                 quadratic: with_ci(&t.kappa.quadratic),
@@ -379,11 +384,11 @@ pub(crate) fn view(
             .map(|t| TrainingRowView {
                 model: t.model.clone(),
                 source: t.source.clone(),
-                label_accuracy: crate::svg::format_fixed(t.label_accuracy, 3),
+                label_accuracy: format_fixed(t.label_accuracy, 3),
                 loss: format!(
                     "{} → {}",
-                    crate::svg::format_fixed(t.loss_first, 3),
-                    crate::svg::format_fixed(t.loss_last, 3)
+                    format_fixed(t.loss_first, 3),
+                    format_fixed(t.loss_last, 3)
                 ),
                 seconds: format!("{:.0} s / {} steps", t.seconds, t.steps),
             })
@@ -394,12 +399,12 @@ pub(crate) fn view(
         ),
         models: r.models.clone(),
         axis_svg: axis_svg(r),
-        level: format!("{}%", crate::svg::format_compact(r.level * 100.0)),
+        level: format!("{}%", format_compact(r.level * 100.0)),
         notes: r.notes.clone(),
         cuts: r
             .cut_points
             .iter()
-            .map(|c| crate::svg::format_fixed(*c, 2))
+            .map(|c| format_fixed(*c, 2))
             .collect::<Vec<_>>()
             .join(", "),
     }

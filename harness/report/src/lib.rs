@@ -33,14 +33,18 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod chart;
 mod classification;
 pub mod compare;
+mod data_uri;
 mod efficiency;
 pub mod labels;
 pub mod nightly;
+mod numbering;
 mod overlay;
 pub mod site;
 pub mod svg;
+mod template;
 mod view;
 
 pub use compare::{CompareView, DifferenceView, GroupView, SideView, WorstView, render_compare};
@@ -539,28 +543,18 @@ pub enum ReportError {
 
 const TEMPLATE_NAME: &str = "report.html";
 const TEMPLATE: &str = include_str!("../templates/report.html");
-const STYLESHEET: &str = include_str!("../templates/report.css");
 
 /// Renders the report as one self-contained HTML document.
 ///
 /// # Errors
 /// [`ReportError::Template`] if the compiled-in template fails (a bug).
 pub fn render(data: &ReportData) -> Result<String, ReportError> {
-    let template_error = |source| ReportError::Template {
-        name: TEMPLATE_NAME.to_string(),
-        source,
-    };
-    let mut env = minijinja::Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.add_template(TEMPLATE_NAME, TEMPLATE)
-        .map_err(template_error)?;
-    let template = env.get_template(TEMPLATE_NAME).map_err(template_error)?;
     let view = view::build(data);
     let ctx = minijinja::context! {
         r => minijinja::Value::from(minijinja::value::Serde(&view)),
-        css => minijinja::Value::from_safe_string(STYLESHEET.to_string()),
+        css => template::stylesheet(),
     };
-    template.render(ctx).map_err(template_error)
+    template::render_page(TEMPLATE_NAME, &[(TEMPLATE_NAME, TEMPLATE)], ctx)
 }
 
 /// Renders the report and writes it to `dir/index.html`, creating `dir` (and

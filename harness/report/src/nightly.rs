@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use crate::ReportError;
+use crate::template;
 
 /// The whole page.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -125,26 +126,20 @@ pub struct BenchRowView {
 }
 
 const TEMPLATE: &str = include_str!("../templates/nightly.html");
-const STYLESHEET: &str = include_str!("../templates/report.css");
 
 /// Renders the nightly report page.
 ///
 /// # Errors
 /// [`ReportError::Template`] if the compiled-in template fails (a bug).
 pub fn render_nightly(view: &NightlyView) -> Result<String, ReportError> {
-    let err = |source| ReportError::Template {
-        name: "nightly.html".into(),
-        source,
-    };
-    let mut env = minijinja::Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.add_template("nightly.html", TEMPLATE).map_err(err)?;
-    let t = env.get_template("nightly.html").map_err(err)?;
-    t.render(minijinja::context! {
-        n => minijinja::Value::from(minijinja::value::Serde(view)),
-        css => minijinja::Value::from_safe_string(STYLESHEET.to_string()),
-    })
-    .map_err(err)
+    template::render_page(
+        "nightly.html",
+        &[("nightly.html", TEMPLATE)],
+        minijinja::context! {
+            n => minijinja::Value::from(minijinja::value::Serde(view)),
+            css => template::stylesheet(),
+        },
+    )
 }
 
 #[cfg(test)]

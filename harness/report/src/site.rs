@@ -29,7 +29,13 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::svg::{escape_xml, format_compact, marker_path, model_colour, nice_ticks};
+use crate::chart::axis;
+use crate::chart::format::{escape_xml, format_compact};
+use crate::chart::legend;
+use crate::chart::palette::{marker_path, model_colour, swatch};
+use crate::chart::scale::{PlotArea, Ticks, nice_ticks};
+use crate::chart::series::draw_marker;
+use crate::template;
 use crate::{Leaderboard, ReportError};
 
 /// One published run as the site shows it.
@@ -223,38 +229,31 @@ fn anchor(prefix: &str, name: &str) -> String {
     format!("{prefix}-{s}")
 }
 
-fn swatch(index: usize) -> String {
-    let c = model_colour(index);
-    format!(
-        r#"<svg class="swatch" viewBox="0 0 30 12" width="30" height="12" aria-hidden="true"><path d="M2,6h26" stroke="{c}" stroke-width="2"/><path transform="translate(15,6)" d="{}" stroke="{c}" fill="{c}"/></svg>"#,
-        marker_path(index, 3.3)
-    )
-}
-
 const HIST_WIDTH: f64 = 560.0;
 const HIST_LEFT: f64 = 56.0;
 const HIST_RIGHT: f64 = 24.0;
 const HIST_TOP: f64 = 14.0;
 const HIST_PLOT: f64 = 220.0;
 const HIST_AXIS: f64 = 84.0;
-const HIST_LEGEND_ROW: f64 = 17.0;
 
 /// One model's line: (model index, name, (run index, value) points).
 type Series<'a> = (usize, &'a String, Vec<(usize, f64)>);
 
-/// Draws the history of one suite's `which` score as an inline SVG line
-/// chart: `runs` in any order (drawn oldest left, equally spaced, labelled
-/// with their date), one `<polyline class="line">` per model of `models` that
-/// has at least one value, markers with tooltips, a legend. `label` is the y
-/// axis title. See the module docs for the conventions.
-pub fn history_chart(runs: &[&SiteRun], models: &[String], which: Summary, label: &str) -> String {
+/// The runs oldest first: by `created`, then run id.
+fn oldest_first<'a>(runs: &[&'a SiteRun]) -> Vec<&'a SiteRun> {
     let mut order: Vec<&SiteRun> = runs.to_vec();
     order.sort_by(|a, b| {
         a.created
             .cmp(&b.created)
             .then_with(|| a.run_id.cmp(&b.run_id))
     });
-    let series: Vec<Series<'_>> = models
+    order
+}
+
+/// The line of every model of `models` with at least one `which` value in
+/// the runs `order`.
+fn history_series<'a>(order: &[&SiteRun], models: &'a [String], which: Summary) -> Vec<Series<'a>> {
+    models
         .iter()
         .enumerate()
         .map(|(i, m)| {
@@ -266,86 +265,31 @@ pub fn history_chart(runs: &[&SiteRun], models: &[String], which: Summary, label
             (i, m, pts)
         })
         .filter(|(_, _, p)| !p.is_empty())
-        .collect();
-    let values: Vec<f64> = series
+        .collect()
+}
+
+/// The y axis over every value of `series`, padded by 5%.
+fn history_ticks(series: &[Series<'_>]) -> Ticks {
+    let (lo, hi) = series
         .iter()
         .flat_map(|s| s.2.iter().map(|p| p.1))
-        .collect();
-    let (lo, hi) = values
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
             (a.min(v), b.max(v))
         });
     let pad = if hi > lo { (hi - lo) * 0.05 } else { 0.0 };
-    let yt = nice_ticks(lo - pad, hi + pad, 5);
-    let left = HIST_LEFT;
-    let right = HIST_WIDTH - HIST_RIGHT;
-    let top = HIST_TOP;
-    let bottom = HIST_TOP + HIST_PLOT;
-    let n = order.len();
-    let px = |k: usize| {
-        if n <= 1 {
-            (left + right) / 2.0
-        } else {
-            left + 16.0 + (right - left - 32.0) * k as f64 / (n - 1) as f64
-        }
-    };
-    let py = |y: f64| {
-        let span = yt.hi - yt.lo;
-        let t = if span > 0.0 { (y - yt.lo) / span } else { 0.5 };
-        bottom - t * (bottom - top)
-    };
-    let legend_top = bottom + HIST_AXIS;
-    let mut legend: Vec<(f64, f64, usize, &String)> = Vec::new();
-    let (mut lx, mut row) = (12.0, 0usize);
-    for (i, m, _) in &series {
-        let w = 30.0 + m.chars().count().min(36) as f64 * 5.9 + 12.0;
-        if lx > 12.0 && lx + w > right {
-            lx = 12.0;
-            row += 1;
-        }
-        legend.push((lx, legend_top + row as f64 * HIST_LEGEND_ROW, *i, m));
-        lx += w;
-    }
-    let rows = if series.is_empty() { 0 } else { row + 1 };
-    let height = legend_top + rows as f64 * HIST_LEGEND_ROW + 4.0;
+    nice_ticks(lo - pad, hi + pad, 5)
+}
 
-    let mut out = String::with_capacity(8192);
-    let _ = write!(
-        out,
-        r#"<svg class="chart history" viewBox="0 0 {HIST_WIDTH} {height:.0}" width="100%" role="img" aria-label="{}" preserveAspectRatio="xMidYMid meet">"#,
-        escape_xml(&format!("{label} over runs"))
-    );
-    if series.is_empty() {
-        let _ = write!(
-            out,
-            r#"<text class="empty" x="{:.1}" y="{:.1}" text-anchor="middle">no values</text></svg>"#,
-            (left + right) / 2.0,
-            (top + bottom) / 2.0
-        );
-        return out;
-    }
-    out.push_str(r#"<g class="grid">"#);
-    for &v in &yt.values {
-        let y = py(v);
-        let _ = write!(
-            out,
-            r#"<line x1="{left:.1}" y1="{y:.1}" x2="{right:.1}" y2="{y:.1}"/>"#
-        );
-    }
-    out.push_str("</g>");
-    out.push_str(r#"<g class="ticks" text-anchor="end">"#);
-    for &v in &yt.values {
-        let _ = write!(
-            out,
-            r#"<text x="{:.1}" y="{:.1}">{}</text>"#,
-            left - 7.0,
-            py(v) + 3.6,
-            escape_xml(&yt.label(v))
-        );
-    }
-    out.push_str("</g>");
-    // x labels: every run when few, else about 8 of them
+/// The x axis: a tick per run, dated labels (every run when few, else about
+/// 8 of them) with the run id as tooltip.
+fn draw_run_ticks(
+    out: &mut String,
+    area: &PlotArea,
+    order: &[&SiteRun],
+    px: &dyn Fn(usize) -> f64,
+) {
+    let n = order.len();
+    let bottom = area.bottom;
     let every = n.div_ceil(8).max(1);
     out.push_str(r#"<g class="ticks" text-anchor="end">"#);
     for (k, r) in order.iter().enumerate() {
@@ -367,64 +311,87 @@ pub fn history_chart(runs: &[&SiteRun], models: &[String], which: Summary, label
         }
     }
     out.push_str("</g>");
+}
+
+/// One model's polyline and markers (tooltips: value, run and date).
+fn draw_history_line(
+    out: &mut String,
+    (i, m, pts): &Series<'_>,
+    order: &[&SiteRun],
+    which: Summary,
+    px: &dyn Fn(usize) -> f64,
+    py: &dyn Fn(f64) -> f64,
+) {
+    let colour = model_colour(*i);
+    let coords: Vec<String> = pts
+        .iter()
+        .map(|&(k, v)| format!("{:.1},{:.1}", px(k), py(v)))
+        .collect();
     let _ = write!(
         out,
-        r#"<path class="axis" d="M{left:.1},{top:.1}V{bottom:.1}H{right:.1}"/>"#
+        r#"<g class="series" data-model="{}"><polyline class="line" fill="none" stroke="{colour}" points="{}"/>"#,
+        escape_xml(m),
+        coords.join(" ")
     );
-    let _ = write!(
-        out,
-        r#"<text class="axis-label" transform="translate(14,{:.1}) rotate(-90)" text-anchor="middle">{}</text>"#,
-        (top + bottom) / 2.0,
-        escape_xml(label)
-    );
-    for (i, m, pts) in &series {
-        let colour = model_colour(*i);
-        let coords: Vec<String> = pts
-            .iter()
-            .map(|&(k, v)| format!("{:.1},{:.1}", px(k), py(v)))
-            .collect();
-        let _ = write!(
-            out,
-            r#"<g class="series" data-model="{}"><polyline class="line" fill="none" stroke="{colour}" points="{}"/>"#,
-            escape_xml(m),
-            coords.join(" ")
+    let marker = marker_path(*i, 3.3);
+    for &(k, v) in pts {
+        let r = order[k];
+        let tip = format!(
+            "{m}: {} = {} (run {}, {})",
+            summary_name(r, which),
+            format_compact(v),
+            r.run_id,
+            short_date(&r.created)
         );
-        let marker = marker_path(*i, 3.3);
-        for &(k, v) in pts {
-            let r = order[k];
-            let _ = write!(
-                out,
-                r#"<path class="marker" transform="translate({:.1},{:.1})" d="{marker}" stroke="{colour}" fill="{colour}"><title>{}</title></path>"#,
-                px(k),
-                py(v),
-                escape_xml(&format!(
-                    "{m}: {} = {} (run {}, {})",
-                    summary_name(r, which),
-                    format_compact(v),
-                    r.run_id,
-                    short_date(&r.created)
-                ))
-            );
+        draw_marker(out, px(k), py(v), &marker, colour, false, &tip);
+    }
+    out.push_str("</g>");
+}
+
+/// Draws the history of one suite's `which` score as an inline SVG line
+/// chart: `runs` in any order (drawn oldest left, equally spaced, labelled
+/// with their date), one `<polyline class="line">` per model of `models` that
+/// has at least one value, markers with tooltips, a legend. `label` is the y
+/// axis title. See the module docs for the conventions.
+pub fn history_chart(runs: &[&SiteRun], models: &[String], which: Summary, label: &str) -> String {
+    let order = oldest_first(runs);
+    let series = history_series(&order, models, which);
+    let yt = history_ticks(&series);
+    let area = PlotArea::new(HIST_WIDTH, (HIST_LEFT, HIST_RIGHT), HIST_TOP, HIST_PLOT);
+    let n = order.len();
+    let px = |k: usize| {
+        if n <= 1 {
+            area.centre_x()
+        } else {
+            area.left + 16.0 + (area.right - area.left - 32.0) * k as f64 / (n - 1) as f64
         }
-        out.push_str("</g>");
+    };
+    let py = |y: f64| area.y(&yt, y);
+    let names = series.iter().map(|(_, m, _)| m.as_str());
+    let key_layout = legend::layout(names, 12.0, area.right, area.bottom + HIST_AXIS, 12.0);
+
+    let mut out = axis::svg_start(
+        "chart history",
+        HIST_WIDTH,
+        key_layout.height,
+        &format!("{label} over runs"),
+    );
+    if series.is_empty() {
+        axis::empty_note(&mut out, &area, "no values");
+        out.push_str("</svg>");
+        return out;
+    }
+    axis::grid(&mut out, &area, &yt, &py, &[]);
+    axis::y_tick_labels(&mut out, &area, &yt, &py);
+    draw_run_ticks(&mut out, &area, &order, &px);
+    axis::axis_lines(&mut out, &area);
+    axis::y_title(&mut out, &area, 14.0, label);
+    for s in &series {
+        draw_history_line(&mut out, s, &order, which, &px, &py);
     }
     out.push_str(r#"<g class="legend">"#);
-    for (x, y, i, m) in &legend {
-        let colour = model_colour(*i);
-        let name: String = if m.chars().count() > 36 {
-            m.chars().take(35).chain(std::iter::once('…')).collect()
-        } else {
-            (*m).clone()
-        };
-        let _ = write!(
-            out,
-            r#"<path d="M{x:.1},{y:.1}h22" stroke="{colour}" stroke-width="2"/><path transform="translate({:.1},{y:.1})" d="{}" stroke="{colour}" fill="{colour}"/><text x="{:.1}" y="{:.1}">{}</text>"#,
-            x + 11.0,
-            marker_path(*i, 3.3),
-            x + 28.0,
-            y + 3.6,
-            escape_xml(&name)
-        );
+    for (&slot, (i, m, _)) in key_layout.slots.iter().zip(&series) {
+        legend::plain_key(&mut out, slot, *i, m);
     }
     out.push_str("</g></svg>");
     out
@@ -588,26 +555,20 @@ table.board .rank { color: #666; font-size: 0.8em; }
 ";
 
 fn render_page(name: &str, ctx: minijinja::Value) -> Result<String, ReportError> {
-    let template_error = |source| ReportError::Template {
-        name: name.to_string(),
-        source,
-    };
-    let mut env = minijinja::Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    for (n, t) in [
-        (BASE_NAME, BASE),
-        (INDEX_NAME, INDEX),
-        (BOARD_NAME, BOARD),
-        (HISTORY_NAME, HISTORY),
-    ] {
-        env.add_template(n, t).map_err(template_error)?;
-    }
-    let template = env.get_template(name).map_err(template_error)?;
-    template.render(ctx).map_err(template_error)
+    template::render_page(
+        name,
+        &[
+            (BASE_NAME, BASE),
+            (INDEX_NAME, INDEX),
+            (BOARD_NAME, BOARD),
+            (HISTORY_NAME, HISTORY),
+        ],
+        ctx,
+    )
 }
 
 fn css() -> minijinja::Value {
-    minijinja::Value::from_safe_string(format!("{}\n{SITE_CSS}", crate::STYLESHEET))
+    minijinja::Value::from_safe_string(format!("{}\n{SITE_CSS}", template::STYLESHEET))
 }
 
 /// Renders `index.html`: every run, newest first.

@@ -7,12 +7,19 @@
 
 use serde::Serialize;
 
-use crate::classification::{self, ClassificationView, Numbering};
-use crate::svg::{
-    band_decimals, efficiency_chart, format_compact, format_fixed, line_chart, marker_path,
-    model_colour, value_decimals,
+use crate::chart::efficiency_chart::{drawable_band, efficiency_chart};
+use crate::chart::format::{
+    axis_label, band_decimals, finite, format_compact, format_fixed, interval, value_decimals,
 };
-use crate::{CurvePanel, EfficiencyPanel, ReportData, smallest_n_reaching};
+use crate::chart::line_chart::line_chart;
+use crate::chart::palette::swatch;
+use crate::classification::{self, ClassificationView};
+use crate::data_uri::png_data_uri;
+use crate::numbering::Numbering;
+use crate::{
+    CurvePanel, EfficiencyPanel, EfficiencyPoint, Frame, HumanBand, Leaderboard, LeaderboardRow,
+    ReportData, smallest_n_reaching,
+};
 
 #[derive(Serialize)]
 pub(crate) struct View<'a> {
@@ -196,15 +203,6 @@ fn arrow(higher: Option<bool>) -> (&'static str, &'static str) {
     }
 }
 
-/// A 30×12 inline SVG of the model's line and marker (for tables and keys).
-fn swatch(index: usize) -> String {
-    let c = model_colour(index);
-    format!(
-        r#"<svg class="swatch" viewBox="0 0 30 12" width="30" height="12" aria-hidden="true"><path d="M2,6h26" stroke="{c}" stroke-width="2"/><path transform="translate(15,6)" d="{}" stroke="{c}" fill="{c}"/></svg>"#,
-        marker_path(index, 3.3)
-    )
-}
-
 /// Digits after the point for a column: none when every value is a whole
 /// number of at least 10 (counts), else 3 below 10, then fewer as values grow.
 fn column_decimals(values: impl Iterator<Item = f64>) -> usize {
@@ -221,14 +219,32 @@ fn column_decimals(values: impl Iterator<Item = f64>) -> usize {
     }
 }
 
-pub(crate) fn is_base64(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=')
+/// `v` as shown with `decimals` digits (best values are compared as shown,
+/// so that ties in the table are all bold).
+fn shown(v: f64, decimals: usize) -> f64 {
+    format_fixed(v, decimals).parse::<f64>().unwrap_or(v)
+}
+
+/// The largest (`higher`) or smallest of `values`.
+fn best_of(values: impl Iterator<Item = f64>, higher: bool) -> Option<f64> {
+    if higher {
+        values.reduce(f64::max)
+    } else {
+        values.reduce(f64::min)
+    }
 }
 
 fn anchor(prefix: &str, i: usize) -> String {
     format!("{prefix}-{i}")
+}
+
+/// The interval label, or "interval as supplied by the run" when blank.
+fn ci_label_or_default(label: &str) -> String {
+    if label.trim().is_empty() {
+        "interval as supplied by the run".to_string()
+    } else {
+        label.to_string()
+    }
 }
 
 /// The report-wide model order: leaderboard rows, then series, then strips.
@@ -279,11 +295,14 @@ fn model_order(data: &ReportData) -> Vec<String> {
     models
 }
 
-fn n_range(panel: &CurvePanel) -> String {
-    let ns = panel
-        .series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.n));
+/// The position of `model` in the report-wide list (0 when absent).
+fn model_index(models: &[String], model: &str) -> usize {
+    models.iter().position(|x| x == model).unwrap_or(0)
+}
+
+/// `n = a–b` over the counts `ns` (`n = a` when they are all equal), or
+/// empty when there are none.
+fn n_range(ns: impl Iterator<Item = usize>) -> String {
     let (lo, hi) = ns.fold((usize::MAX, 0), |(lo, hi), n| (lo.min(n), hi.max(n)));
     match (lo, hi) {
         (usize::MAX, _) => String::new(),
@@ -300,7 +319,12 @@ fn chart<'a>(panel: &'a CurvePanel, models: &[String]) -> ChartView<'a> {
         dataset: &panel.dataset,
         direction,
         arrow,
-        n_range: n_range(panel),
+        n_range: n_range(
+            panel
+                .series
+                .iter()
+                .flat_map(|s| s.points.iter().map(|p| p.n)),
+        ),
         svg: line_chart(panel, models),
     }
 }
@@ -320,29 +344,22 @@ fn source_order(data: &ReportData, models: &[String]) -> Vec<String> {
     sources
 }
 
-fn efficiency_view<'a>(
-    panel: &'a EfficiencyPanel,
-    figure: usize,
-    sources: &[String],
-) -> EfficiencyView<'a> {
-    let (arrow, direction) = arrow(Some(panel.higher_is_better));
-    let ns = panel
-        .curves
-        .iter()
-        .flat_map(|c| c.points.iter().map(|p| p.n));
-    let (lo, hi) = ns.fold((usize::MAX, 0), |(lo, hi), n| (lo.min(n), hi.max(n)));
-    let n_range = match (lo, hi) {
-        (usize::MAX, _) => String::new(),
-        (a, b) if a == b => format!("n = {a}"),
-        (a, b) => format!("n = {a}–{b}"),
-    };
-    let band = panel
-        .band
-        .as_ref()
-        .filter(|b| b.value.is_finite() && b.lo.is_finite() && b.hi.is_finite());
+/// Each curve's point at its largest n, and how the table shows its score.
+struct LastScores<'a> {
+    /// The point at the curve's largest n (`None` for a curve without points).
+    last: Vec<Option<&'a EfficiencyPoint>>,
+    /// The largest n of every curve with points.
+    last_ns: Vec<usize>,
+    /// Whether those largest n are all the same.
+    same_n: bool,
+    /// The finite mean at each curve's largest n.
+    scores: Vec<Option<f64>>,
+    /// Digits after the point of the scores (by the scores' and the band's magnitude).
+    decimals: usize,
+}
 
-    // The score at each source's largest n.
-    let last: Vec<Option<&crate::EfficiencyPoint>> = panel
+fn last_scores<'a>(panel: &'a EfficiencyPanel, band: Option<&HumanBand>) -> LastScores<'a> {
+    let last: Vec<Option<&EfficiencyPoint>> = panel
         .curves
         .iter()
         .map(|c| c.points.iter().max_by_key(|p| p.n))
@@ -357,16 +374,30 @@ fn efficiency_view<'a>(
     if let Some(b) = band {
         magnitude = magnitude.max(b.value.abs()).max(b.lo.abs()).max(b.hi.abs());
     }
-    let decimals = value_decimals(magnitude);
-    let rounded = |v: f64| format_fixed(v, decimals).parse::<f64>().unwrap_or(v);
-    let best_score = same_n
+    LastScores {
+        last,
+        last_ns,
+        same_n,
+        scores,
+        decimals: value_decimals(magnitude),
+    }
+}
+
+/// The rows of the data-efficiency table, in the legend's order (the
+/// report-wide style order): the smallest n reaching the band and the score
+/// at the largest n, the best of each in bold when there are several sources.
+fn reach_rows<'a>(
+    panel: &'a EfficiencyPanel,
+    sources: &[String],
+    band: Option<&HumanBand>,
+    last: &LastScores<'_>,
+) -> Vec<ReachRowView<'a>> {
+    let decimals = last.decimals;
+    let best_score = last
+        .same_n
         .then(|| {
-            let vals = scores.iter().flatten().map(|&v| rounded(v));
-            if panel.higher_is_better {
-                vals.reduce(f64::max)
-            } else {
-                vals.reduce(f64::min)
-            }
+            let vals = last.scores.iter().flatten().map(|&v| shown(v, decimals));
+            best_of(vals, panel.higher_is_better)
         })
         .flatten();
     let reached: Vec<Option<usize>> = panel
@@ -376,7 +407,6 @@ fn efficiency_view<'a>(
         .collect();
     let best_n = reached.iter().flatten().min().copied();
     let several = panel.curves.len() > 1;
-    // Rows in the legend's order (the report-wide style order).
     let mut rows: Vec<(usize, ReachRowView<'_>)> = panel
         .curves
         .iter()
@@ -386,20 +416,15 @@ fn efficiency_view<'a>(
                 .iter()
                 .position(|s| *s == c.source)
                 .unwrap_or(sources.len() + k);
-            let (score_ci, score_n) = match last[k] {
+            let score = last.scores[k];
+            let (score_ci, score_n) = match last.last[k] {
                 Some(p) => (
-                    match (
-                        p.lo.filter(|v| v.is_finite()),
-                        p.hi.filter(|v| v.is_finite()),
-                    ) {
-                        (Some(lo), Some(hi)) if scores[k].is_some() => format!(
-                            "[{}, {}]",
-                            format_fixed(lo.min(hi), decimals),
-                            format_fixed(hi.max(lo), decimals)
-                        ),
-                        _ => String::new(),
+                    if score.is_some() {
+                        interval(p.lo.zip(p.hi), decimals)
+                    } else {
+                        String::new()
                     },
-                    if same_n {
+                    if last.same_n {
                         String::new()
                     } else {
                         format!("n = {}", p.n)
@@ -407,33 +432,52 @@ fn efficiency_view<'a>(
                 ),
                 None => (String::new(), String::new()),
             };
-            (
-                style,
-                ReachRowView {
-                    source: &c.source,
-                    swatch: swatch(style),
-                    reached: reached[k]
-                        .map_or_else(|| "not reached".to_string(), |n| n.to_string()),
-                    reached_best: several && reached[k].is_some() && reached[k] == best_n,
-                    reached_missing: reached[k].is_none(),
-                    score: scores[k].map_or_else(|| "—".to_string(), |v| format_fixed(v, decimals)),
-                    score_ci,
-                    score_n,
-                    score_best: several
-                        && scores[k].is_some_and(|v| Some(rounded(v)) == best_score),
-                    score_missing: scores[k].is_none(),
-                },
-            )
+            let row = ReachRowView {
+                source: &c.source,
+                swatch: swatch(style),
+                reached: reached[k].map_or_else(|| "not reached".to_string(), |n| n.to_string()),
+                reached_best: several && reached[k].is_some() && reached[k] == best_n,
+                reached_missing: reached[k].is_none(),
+                score: score.map_or_else(|| "—".to_string(), |v| format_fixed(v, decimals)),
+                score_ci,
+                score_n,
+                score_best: several
+                    && score.is_some_and(|v| Some(shown(v, decimals)) == best_score),
+                score_missing: score.is_none(),
+            };
+            (style, row)
         })
         .collect();
     rows.sort_by_key(|(style, _)| *style);
-    let rows = rows.into_iter().map(|(_, row)| row).collect();
-    let metric_with_unit = if panel.metric_unit.trim().is_empty() {
-        panel.metric.clone()
-    } else {
-        format!("{} ({})", panel.metric, panel.metric_unit)
-    };
-    let score_heading = match (same_n, last_ns.first()) {
+    rows.into_iter().map(|(_, row)| row).collect()
+}
+
+/// The human band as the table states it, with the reaching rule.
+fn band_view(b: &HumanBand, higher_is_better: bool) -> BandView<'_> {
+    let d = band_decimals(&[b.value, b.lo, b.hi]);
+    BandView {
+        value: format_fixed(b.value, d),
+        lo: format_fixed(b.lo, d),
+        hi: format_fixed(b.hi, d),
+        source: &b.source,
+        rule: if higher_is_better {
+            format!("≥ {} (the band's lower end)", format_fixed(b.lo, d))
+        } else {
+            format!("≤ {} (the band's upper end)", format_fixed(b.hi, d))
+        },
+    }
+}
+
+fn efficiency_view<'a>(
+    panel: &'a EfficiencyPanel,
+    figure: usize,
+    sources: &[String],
+) -> EfficiencyView<'a> {
+    let (arrow, direction) = arrow(Some(panel.higher_is_better));
+    let band = drawable_band(panel);
+    let last = last_scores(panel, band);
+    let metric_with_unit = axis_label(&panel.metric, &panel.metric_unit);
+    let score_heading = match (last.same_n, last.last_ns.first()) {
         (true, Some(n)) => format!("{metric_with_unit} at n = {n}"),
         _ => format!("{metric_with_unit} at the largest n"),
     };
@@ -446,64 +490,39 @@ fn efficiency_view<'a>(
         class: &panel.class,
         arrow,
         direction,
-        n_range,
-        ci_label: if panel.ci_label.trim().is_empty() {
-            "interval as supplied by the run".to_string()
-        } else {
-            panel.ci_label.clone()
-        },
+        n_range: n_range(
+            panel
+                .curves
+                .iter()
+                .flat_map(|c| c.points.iter().map(|p| p.n)),
+        ),
+        ci_label: ci_label_or_default(&panel.ci_label),
         svg: efficiency_chart(panel, sources),
-        band: band.map(|b| {
-            let d = band_decimals(&[b.value, b.lo, b.hi]);
-            BandView {
-                value: format_fixed(b.value, d),
-                lo: format_fixed(b.lo, d),
-                hi: format_fixed(b.hi, d),
-                source: &b.source,
-                rule: if panel.higher_is_better {
-                    format!("≥ {} (the band's lower end)", format_fixed(b.lo, d))
-                } else {
-                    format!("≤ {} (the band's upper end)", format_fixed(b.hi, d))
-                },
-            }
-        }),
+        band: band.map(|b| band_view(b, panel.higher_is_better)),
         score_heading,
-        rows,
+        rows: reach_rows(panel, sources, band, &last),
     }
 }
 
-pub(crate) fn build(data: &ReportData) -> View<'_> {
-    let models = model_order(data);
-    let index_of = |m: &str| models.iter().position(|x| x == m).unwrap_or(0);
-
-    // Leaderboard.
-    let lb = &data.leaderboard;
+/// The leaderboard's cells, row by row: every column at its own precision
+/// ([`column_decimals`]), its best value (as shown) in bold when there are
+/// several rows.
+fn leaderboard_cells(lb: &Leaderboard) -> Vec<Vec<CellView>> {
     let ncol = lb.columns.len();
-    let value = |row: &crate::LeaderboardRow, j: usize| {
-        row.values
-            .get(j)
-            .copied()
-            .flatten()
-            .filter(|v| v.is_finite())
-    };
+    let value = |row: &LeaderboardRow, j: usize| finite(row.values.get(j).copied().flatten());
     let mut cells: Vec<Vec<CellView>> = lb.rows.iter().map(|_| Vec::with_capacity(ncol)).collect();
     for (j, col) in lb.columns.iter().enumerate() {
         let decimals = column_decimals(lb.rows.iter().filter_map(|r| value(r, j)));
-        let rounded = |v: f64| format_fixed(v, decimals).parse::<f64>().unwrap_or(v);
         let best = col.higher_is_better.and_then(|higher| {
-            let vals = lb.rows.iter().filter_map(|r| value(r, j)).map(rounded);
-            if higher {
-                vals.reduce(f64::max)
-            } else {
-                vals.reduce(f64::min)
-            }
+            let vals = lb.rows.iter().filter_map(|r| value(r, j));
+            best_of(vals.map(|v| shown(v, decimals)), higher)
         });
         for (i, r) in lb.rows.iter().enumerate() {
             cells[i].push(match value(r, j) {
                 Some(v) => CellView {
                     text: format_fixed(v, decimals),
-                    ci: classification::interval(r.ci.get(j).copied().flatten(), decimals),
-                    best: lb.rows.len() > 1 && best == Some(rounded(v)),
+                    ci: interval(r.ci.get(j).copied().flatten(), decimals),
+                    best: lb.rows.len() > 1 && best == Some(shown(v, decimals)),
                     missing: false,
                 },
                 None => CellView {
@@ -515,8 +534,14 @@ pub(crate) fn build(data: &ReportData) -> View<'_> {
             });
         }
     }
+    cells
+}
+
+fn leaderboard_view<'a>(lb: &'a Leaderboard, models: &[String]) -> LeaderboardView<'a> {
+    let cells = leaderboard_cells(lb);
+    let any_ci = cells.iter().any(|r| r.iter().any(|c| !c.ci.is_empty()));
     let (lb_arrow, lb_direction) = arrow(Some(lb.higher_is_better));
-    let leaderboard = LeaderboardView {
+    LeaderboardView {
         metric: &lb.metric,
         arrow: lb_arrow,
         direction: lb_direction,
@@ -540,58 +565,68 @@ pub(crate) fn build(data: &ReportData) -> View<'_> {
             .map(|(r, cells)| RowView {
                 rank: r.rank,
                 model: &r.model,
-                swatch: swatch(index_of(&r.model)),
+                swatch: swatch(model_index(models, &r.model)),
                 cells,
             })
             .collect(),
         described: lb.columns.iter().any(|c| !c.description.trim().is_empty()),
-        any_ci: false,
-    };
-    let leaderboard = LeaderboardView {
-        any_ci: leaderboard
-            .rows
-            .iter()
-            .any(|r| r.cells.iter().any(|c| !c.ci.is_empty())),
-        ..leaderboard
-    };
+        any_ci,
+    }
+}
 
-    // Data-efficiency panels: primary first, otherwise in the given order.
-    let sources = source_order(data, &models);
+/// The data-efficiency panels, primary first (otherwise in the given
+/// order), numbered as figures from 1.
+fn efficiency_views<'a>(data: &'a ReportData, models: &[String]) -> Vec<EfficiencyView<'a>> {
+    let sources = source_order(data, models);
     let mut ordered: Vec<&EfficiencyPanel> = data.efficiency.iter().collect();
     ordered.sort_by_key(|p| !p.primary);
-    let efficiency: Vec<EfficiencyView<'_>> = ordered
+    ordered
         .into_iter()
         .enumerate()
         .map(|(i, p)| efficiency_view(p, i + 1, &sources))
-        .collect();
-    let n_eff = efficiency.len();
+        .collect()
+}
 
-    // Curve panels grouped by perturbation (first appearance order).
+/// The first of `items` that is `found`, else a new last one made by `make`
+/// from its position.
+fn find_or_push<T>(
+    items: &mut Vec<T>,
+    found: impl Fn(&T) -> bool,
+    make: impl FnOnce(usize) -> T,
+) -> &mut T {
+    let i = match items.iter().position(found) {
+        Some(i) => i,
+        None => {
+            items.push(make(items.len()));
+            items.len() - 1
+        }
+    };
+    &mut items[i]
+}
+
+/// The curve panels grouped by perturbation (first appearance order), one
+/// figure per group after the `figures_before` figures.
+fn curve_groups<'a>(
+    data: &'a ReportData,
+    models: &[String],
+    figures_before: usize,
+) -> Vec<GroupView<'a>> {
     let mut groups: Vec<GroupView<'_>> = Vec::new();
     for panel in &data.panels {
-        let gi = match groups
-            .iter()
-            .position(|g| g.perturbation == panel.perturbation)
-        {
-            Some(i) => i,
-            None => {
-                groups.push(GroupView {
-                    perturbation: &panel.perturbation,
-                    anchor: anchor("perturbation", groups.len() + 1),
-                    figure: n_eff + groups.len() + 1,
-                    parameter: &panel.parameter,
-                    unit: &panel.unit,
-                    metric: "",
-                    direction: "",
-                    datasets: Vec::new(),
-                    charts: Vec::new(),
-                    other: Vec::new(),
-                    other_metrics: Vec::new(),
-                });
-                groups.len() - 1
-            }
-        };
-        let g = &mut groups[gi];
+        let found = |g: &GroupView<'_>| g.perturbation == panel.perturbation;
+        let g = find_or_push(&mut groups, found, |k| GroupView {
+            perturbation: &panel.perturbation,
+            anchor: anchor("perturbation", k + 1),
+            figure: figures_before + k + 1,
+            parameter: &panel.parameter,
+            unit: &panel.unit,
+            metric: "",
+            direction: "",
+            datasets: Vec::new(),
+            charts: Vec::new(),
+            other: Vec::new(),
+            other_metrics: Vec::new(),
+        });
         if !panel.dataset.is_empty() && !g.datasets.contains(&panel.dataset.as_str()) {
             g.datasets.push(&panel.dataset);
         }
@@ -600,75 +635,87 @@ pub(crate) fn build(data: &ReportData) -> View<'_> {
                 g.metric = &panel.metric;
                 g.direction = arrow(Some(panel.higher_is_better)).1;
             }
-            g.charts.push(chart(panel, &models));
+            g.charts.push(chart(panel, models));
         } else {
             if !g.other_metrics.contains(&panel.metric.as_str()) {
                 g.other_metrics.push(&panel.metric);
             }
-            g.other.push(chart(panel, &models));
+            g.other.push(chart(panel, models));
         }
     }
-    let n_figures = n_eff + groups.len();
+    groups
+}
 
-    // Strips grouped by perturbation.
+fn frame_view(f: &Frame) -> FrameView {
+    FrameView {
+        x: if f.x.is_finite() {
+            format_compact(f.x)
+        } else {
+            "—".to_string()
+        },
+        score: finite(f.score).map_or_else(|| "undefined".to_string(), |v| format_fixed(v, 3)),
+        src: png_data_uri(&f.png_base64),
+    }
+}
+
+/// The prediction strips grouped by perturbation, one figure per group after
+/// the `figures_before` figures.
+fn strip_groups<'a>(
+    data: &'a ReportData,
+    models: &[String],
+    figures_before: usize,
+) -> Vec<StripGroupView<'a>> {
     let mut strips: Vec<StripGroupView<'_>> = Vec::new();
     for s in &data.strips {
-        let gi = match strips.iter().position(|g| g.perturbation == s.perturbation) {
-            Some(i) => i,
-            None => {
-                strips.push(StripGroupView {
-                    perturbation: &s.perturbation,
-                    parameter: &s.parameter,
-                    unit: &s.unit,
-                    metric: &s.metric,
-                    figure: n_figures + strips.len() + 1,
-                    rows: Vec::new(),
-                });
-                strips.len() - 1
-            }
-        };
-        strips[gi].rows.push(StripRowView {
+        let found = |g: &StripGroupView<'_>| g.perturbation == s.perturbation;
+        let group = find_or_push(&mut strips, found, |k| StripGroupView {
+            perturbation: &s.perturbation,
+            parameter: &s.parameter,
+            unit: &s.unit,
+            metric: &s.metric,
+            figure: figures_before + k + 1,
+            rows: Vec::new(),
+        });
+        group.rows.push(StripRowView {
             model: &s.model,
             sample: &s.sample,
-            swatch: swatch(index_of(&s.model)),
-            frames: s
-                .frames
-                .iter()
-                .map(|f| FrameView {
-                    x: if f.x.is_finite() {
-                        format_compact(f.x)
-                    } else {
-                        "—".to_string()
-                    },
-                    score: f
-                        .score
-                        .filter(|v| v.is_finite())
-                        .map_or_else(|| "undefined".to_string(), |v| format_fixed(v, 3)),
-                    src: is_base64(&f.png_base64)
-                        .then(|| format!("data:image/png;base64,{}", f.png_base64)),
-                })
-                .collect(),
+            swatch: swatch(model_index(models, &s.model)),
+            frames: s.frames.iter().map(frame_view).collect(),
         });
     }
+    strips
+}
 
-    // Classification sections: tables after the leaderboard, figures after
-    // the strips.
-    let mut numbering = Numbering {
-        table: 2,
-        figure: n_figures + strips.len() + 1,
-    };
-    let swatch_of = |m: &str| swatch(index_of(m));
-    let classification = data
-        .classification
-        .as_ref()
-        .map(|c| classification::build(c, &mut numbering, &swatch_of));
-    let kind = if classification.is_some() {
+/// The eyebrow's report kind.
+fn report_kind(data: &ReportData, classification: bool) -> &'static str {
+    if classification {
         "classification report"
     } else if !data.efficiency.is_empty() && data.panels.is_empty() {
         "data-efficiency report"
     } else {
         "robustness report"
+    }
+}
+
+pub(crate) fn build(data: &ReportData) -> View<'_> {
+    let models = model_order(data);
+    let leaderboard = leaderboard_view(&data.leaderboard, &models);
+    let efficiency = efficiency_views(data, &models);
+    let groups = curve_groups(data, &models, efficiency.len());
+    let strips = strip_groups(data, &models, efficiency.len() + groups.len());
+
+    // Classification sections: tables after the leaderboard, figures after
+    // the strips.
+    let mut numbering = Numbering {
+        table: 2,
+        figure: efficiency.len() + groups.len() + strips.len() + 1,
     };
+    let swatch_of = |m: &str| swatch(model_index(&models, m));
+    let classification = data
+        .classification
+        .as_ref()
+        .map(|c| classification::build(c, &mut numbering, &swatch_of));
+    let kind = report_kind(data, classification.is_some());
 
     View {
         title: &data.title,
@@ -682,11 +729,7 @@ pub(crate) fn build(data: &ReportData) -> View<'_> {
             .map(|(k, v)| Pair { key: k, value: v })
             .collect(),
         notes: &data.notes,
-        ci_label: if data.ci_label.trim().is_empty() {
-            "interval as supplied by the run".to_string()
-        } else {
-            data.ci_label.clone()
-        },
+        ci_label: ci_label_or_default(&data.ci_label),
         models: models
             .iter()
             .enumerate()
@@ -719,8 +762,12 @@ mod tests {
         assert_eq!(column_decimals([12.0, 820.0].into_iter()), 0);
         assert_eq!(column_decimals([512.5].into_iter()), 1);
         assert_eq!(column_decimals([5120.0].into_iter()), 0);
-        assert!(is_base64("iVBORw0KGgo="));
-        assert!(!is_base64("\" onerror=\"x"));
-        assert!(!is_base64(""));
+    }
+
+    #[test]
+    fn n_ranges() {
+        assert_eq!(n_range([].into_iter()), "");
+        assert_eq!(n_range([5, 5].into_iter()), "n = 5");
+        assert_eq!(n_range([20, 1, 5].into_iter()), "n = 1–20");
     }
 }

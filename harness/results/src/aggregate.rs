@@ -6,8 +6,10 @@ use polars::prelude::*;
 use sensibench_core::derive_seed;
 use sensibench_metrics::stats::bootstrap_ci_mean;
 
+use crate::Result;
+use crate::columns::{f64s, strings, u32s};
+use crate::errors::perr;
 use crate::store::scan_parts;
-use crate::{Result, ResultsError};
 
 /// Bootstrap resamples for the confidence interval of each point's mean.
 const BOOTSTRAP_RESAMPLES: usize = 2000;
@@ -62,41 +64,6 @@ pub struct RunTables {
     pub failures: Vec<FailureSummary>,
     /// Total number of rows read.
     pub rows: usize,
-}
-
-pub(crate) fn perr(path: &Path) -> impl Fn(PolarsError) -> ResultsError + '_ {
-    move |e| ResultsError::Polars {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
-}
-
-pub(crate) fn strings(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
-    Ok(df
-        .column(name)?
-        .str()?
-        .iter()
-        .map(|s| s.unwrap_or_default().to_string())
-        .collect())
-}
-
-pub(crate) fn u32s(df: &DataFrame, name: &str) -> PolarsResult<Vec<u32>> {
-    Ok(df
-        .column(name)?
-        .cast(&DataType::UInt32)?
-        .u32()?
-        .iter()
-        .map(|v| v.unwrap_or_default())
-        .collect())
-}
-
-pub(crate) fn f64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
-    Ok(df
-        .column(name)?
-        .cast(&DataType::Float64)?
-        .f64()?
-        .iter()
-        .collect())
 }
 
 /// Reads the parts of `run_dir` and aggregates them.

@@ -16,17 +16,15 @@
 
 use std::path::{Path, PathBuf};
 
-use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::columns::FrameBuilder;
 use crate::compare::{Provenance, Side, load_side};
+use crate::errors::{io_err, perr};
 use crate::store::write_parquet_atomically;
 use crate::{Result, ResultsError};
 
-/// The provenance file of a baseline folder.
-pub const BASELINE_JSON: &str = "baseline.json";
-/// The rows file of a baseline folder.
-pub const BASELINE_ROWS: &str = "rows.parquet";
+pub use crate::baseline_files::{BASELINE_JSON, BASELINE_ROWS};
 
 /// `baseline.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -40,18 +38,23 @@ pub struct BaselineInfo {
     pub rows: usize,
 }
 
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ResultsError + '_ {
-    move |source| ResultsError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-fn perr(path: &Path) -> impl Fn(PolarsError) -> ResultsError + '_ {
-    move |e| ResultsError::Polars {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
+/// The [`PairingKey`] of a row with the key fields of a
+/// [`ScoreRow`](crate::compare::ScoreRow) (or a
+/// [`ProbabilityRow`](crate::compare::ProbabilityRow), which has the same).
+macro_rules! pairing_key {
+    () => {
+        |r| {
+            (
+                r.model.as_str(),
+                r.dataset.as_str(),
+                r.sample.as_str(),
+                r.perturbation.as_str(),
+                r.point,
+                r.point_index,
+                r.class.as_str(),
+            )
+        }
+    };
 }
 
 /// Writes the baseline of the run in `run_dir` into `out_dir` (created when
@@ -79,61 +82,14 @@ pub fn write_baseline_from(side: &Side, out_dir: &Path, metrics: &[String]) -> R
     let mut provenance = side.provenance.clone();
     let (df, n) = if side.is_classification() {
         let r = &side.probabilities;
-        let df = DataFrame::new_infer_height(vec![
-            Column::new(
-                "model".into(),
-                r.iter().map(|r| r.model.as_str()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "dataset".into(),
-                r.iter().map(|r| r.dataset.as_str()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "sample".into(),
-                r.iter().map(|r| r.sample.as_str()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "perturbation".into(),
-                r.iter()
-                    .map(|r| r.perturbation.as_str())
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "point".into(),
-                r.iter().map(|r| r.point).collect::<Vec<f64>>(),
-            ),
-            Column::new(
-                "point_index".into(),
-                r.iter().map(|r| r.point_index).collect::<Vec<u32>>(),
-            ),
-            Column::new(
-                "class".into(),
-                r.iter().map(|r| r.class.as_str()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "class_index".into(),
-                r.iter().map(|r| r.class_index).collect::<Vec<u32>>(),
-            ),
-            Column::new(
-                "truth".into(),
-                r.iter().map(|r| r.truth).collect::<Vec<Option<u32>>>(),
-            ),
-            Column::new(
-                "predicted".into(),
-                r.iter().map(|r| r.predicted).collect::<Vec<Option<u32>>>(),
-            ),
-            Column::new(
-                "probability".into(),
-                r.iter()
-                    .map(|r| r.probability)
-                    .collect::<Vec<Option<f64>>>(),
-            ),
-            Column::new(
-                "status".into(),
-                r.iter().map(|r| status(r.ok)).collect::<Vec<_>>(),
-            ),
-        ])
-        .map_err(perr(&rows_path))?;
+        let df = key_columns(r, pairing_key!())
+            .column("class_index", |r| r.class_index)
+            .column("truth", |r| r.truth)
+            .column("predicted", |r| r.predicted)
+            .column("probability", |r| r.probability)
+            .column("status", |r| status(r.ok))
+            .finish()
+            .map_err(perr(&rows_path))?;
         (df, r.len())
     } else {
         let keep: Vec<String> = if metrics.is_empty() {
@@ -157,51 +113,12 @@ pub fn write_baseline_from(side: &Side, out_dir: &Path, metrics: &[String]) -> R
             .iter()
             .filter(|r| keep.contains(&r.metric))
             .collect();
-        let df = DataFrame::new_infer_height(vec![
-            Column::new(
-                "model".into(),
-                r.iter().map(|r| r.model.as_str()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "dataset".into(),
-                r.iter().map(|r| r.dataset.as_str()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "sample".into(),
-                r.iter().map(|r| r.sample.as_str()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "perturbation".into(),
-                r.iter()
-                    .map(|r| r.perturbation.as_str())
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "point".into(),
-                r.iter().map(|r| r.point).collect::<Vec<f64>>(),
-            ),
-            Column::new(
-                "point_index".into(),
-                r.iter().map(|r| r.point_index).collect::<Vec<u32>>(),
-            ),
-            Column::new(
-                "class".into(),
-                r.iter().map(|r| r.class.as_str()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "metric".into(),
-                r.iter().map(|r| r.metric.as_str()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "value".into(),
-                r.iter().map(|r| r.value).collect::<Vec<Option<f64>>>(),
-            ),
-            Column::new(
-                "status".into(),
-                r.iter().map(|r| status(r.ok)).collect::<Vec<_>>(),
-            ),
-        ])
-        .map_err(perr(&rows_path))?;
+        let df = key_columns(&r, pairing_key!())
+            .column("metric", |r| r.metric.as_str())
+            .column("value", |r| r.value)
+            .column("status", |r| status(r.ok))
+            .finish()
+            .map_err(perr(&rows_path))?;
         provenance.metrics = keep;
         (df, r.len())
     };
@@ -224,4 +141,21 @@ pub fn write_baseline_from(side: &Side, out_dir: &Path, metrics: &[String]) -> R
 
 fn status(ok: bool) -> &'static str {
     if ok { "ok" } else { "failed" }
+}
+
+/// The pairing key of a baseline row: model, dataset, sample, perturbation,
+/// point, point index, class.
+type PairingKey<'a> = (&'a str, &'a str, &'a str, &'a str, f64, u32, &'a str);
+
+/// A frame of `rows` opening with the pairing-key columns (`model, dataset,
+/// sample, perturbation, point, point_index, class`).
+fn key_columns<'a, R>(rows: &'a [R], key: impl Fn(&'a R) -> PairingKey<'a>) -> FrameBuilder<'a, R> {
+    FrameBuilder::new(rows)
+        .column("model", |r| key(r).0)
+        .column("dataset", |r| key(r).1)
+        .column("sample", |r| key(r).2)
+        .column("perturbation", |r| key(r).3)
+        .column("point", |r| key(r).4)
+        .column("point_index", |r| key(r).5)
+        .column("class", |r| key(r).6)
 }

@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use crate::Result;
-use crate::aggregate::{f64s, perr, strings, u32s};
+use crate::columns::{
+    FrameBuilder, bools, f64s, impl_condition_row, impl_long_row, opt_u32s, strings, u32s,
+};
+use crate::errors::perr;
 use crate::store::{Status, parquet_files, scan_files, write_parquet_atomically};
 
 /// One long-format prediction row: sample × condition × class.
@@ -53,44 +56,21 @@ pub struct PredictionRow {
     pub error: Option<String>,
 }
 
+impl_long_row!(PredictionRow, SaliencyRow);
+impl_condition_row!(PredictionRow);
+
 fn prediction_frame(rows: &[PredictionRow]) -> PolarsResult<DataFrame> {
-    macro_rules! s {
-        ($name:literal, $f:expr) => {
-            Column::new($name.into(), rows.iter().map($f).collect::<Vec<&str>>())
-        };
-    }
-    macro_rules! v {
-        ($name:literal, $t:ty, $f:expr) => {
-            Column::new($name.into(), rows.iter().map($f).collect::<Vec<$t>>())
-        };
-    }
-    DataFrame::new_infer_height(vec![
-        s!("run_id", |r| r.run_id.as_str()),
-        s!("suite", |r| r.suite.as_str()),
-        s!("suite_hash", |r| r.suite_hash.as_str()),
-        s!("harness_version", |r| r.harness_version.as_str()),
-        s!("git_sha", |r| r.git_sha.as_str()),
-        v!("seed", u64, |r| r.seed),
-        s!("model", |r| r.model.as_str()),
-        s!("model_hash", |r| r.model_hash.as_str()),
-        s!("backend", |r| r.backend.as_str()),
-        s!("dataset", |r| r.dataset.as_str()),
-        s!("sample", |r| r.sample.as_str()),
-        s!("reference_mode", |r| r.reference_mode.as_str()),
-        s!("perturbation", |r| r.perturbation.as_str()),
-        s!("kind", |r| r.kind.as_str()),
-        s!("parameter", |r| r.parameter.as_str()),
-        v!("point", f64, |r| r.point),
-        v!("point_index", u32, |r| r.point_index),
-        v!("truth", Option<u32>, |r| r.truth),
-        v!("predicted", Option<u32>, |r| r.predicted),
-        s!("class", |r| r.class.as_str()),
-        v!("class_index", u32, |r| r.class_index),
-        v!("probability", Option<f64>, |r| r.probability),
-        v!("has_region", bool, |r| r.has_region),
-        s!("status", |r| r.status.as_str()),
-        v!("error", Option<&str>, |r| r.error.as_deref()),
-    ])
+    FrameBuilder::new(rows)
+        .provenance_columns()
+        .condition_columns()
+        .column("truth", |r| r.truth)
+        .column("predicted", |r| r.predicted)
+        .column("class", |r| r.class.as_str())
+        .column("class_index", |r| r.class_index)
+        .column("probability", |r| r.probability)
+        .column("has_region", |r| r.has_region)
+        .outcome_columns()
+        .finish()
 }
 
 /// The file of prediction part `name` in `run_dir`.
@@ -273,24 +253,6 @@ pub fn read_cases(run_dir: &Path) -> Result<Option<BTreeMap<ConditionKey, Cases>
     Ok(Some(out))
 }
 
-fn opt_u32s(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<u32>>> {
-    Ok(df
-        .column(name)?
-        .cast(&DataType::UInt32)?
-        .u32()?
-        .iter()
-        .collect())
-}
-
-fn bools(df: &DataFrame, name: &str) -> PolarsResult<Vec<bool>> {
-    Ok(df
-        .column(name)?
-        .bool()?
-        .iter()
-        .map(|v| v.unwrap_or(false))
-        .collect())
-}
-
 /// One saliency row: how much of one map falls on the sample's region.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SaliencyRow {
@@ -319,37 +281,21 @@ pub struct SaliencyRow {
 }
 
 fn saliency_frame(rows: &[SaliencyRow]) -> PolarsResult<DataFrame> {
-    macro_rules! s {
-        ($name:literal, $f:expr) => {
-            Column::new($name.into(), rows.iter().map($f).collect::<Vec<&str>>())
-        };
-    }
-    macro_rules! v {
-        ($name:literal, $t:ty, $f:expr) => {
-            Column::new($name.into(), rows.iter().map($f).collect::<Vec<$t>>())
-        };
-    }
-    DataFrame::new_infer_height(vec![
-        s!("run_id", |r| r.run_id.as_str()),
-        s!("suite", |r| r.suite.as_str()),
-        s!("suite_hash", |r| r.suite_hash.as_str()),
-        s!("harness_version", |r| r.harness_version.as_str()),
-        s!("git_sha", |r| r.git_sha.as_str()),
-        v!("seed", u64, |r| r.seed),
-        s!("model", |r| r.model.as_str()),
-        s!("model_hash", |r| r.model_hash.as_str()),
-        s!("dataset", |r| r.dataset.as_str()),
-        s!("sample", |r| r.sample.as_str()),
-        s!("perturbation", |r| r.perturbation.as_str()),
-        v!("point", f64, |r| r.point),
-        v!("point_index", u32, |r| r.point_index),
-        s!("method", |r| r.method.as_str()),
-        s!("target", |r| r.target.as_str()),
-        s!("metric", |r| r.metric.as_str()),
-        v!("value", Option<f64>, |r| r.value),
-        s!("status", |r| r.status.as_str()),
-        v!("error", Option<&str>, |r| r.error.as_deref()),
-    ])
+    FrameBuilder::new(rows)
+        .provenance_columns()
+        .column("model", |r| r.model.as_str())
+        .column("model_hash", |r| r.model_hash.as_str())
+        .column("dataset", |r| r.dataset.as_str())
+        .column("sample", |r| r.sample.as_str())
+        .column("perturbation", |r| r.perturbation.as_str())
+        .column("point", |r| r.point)
+        .column("point_index", |r| r.point_index)
+        .column("method", |r| r.method.as_str())
+        .column("target", |r| r.target.as_str())
+        .column("metric", |r| r.metric.as_str())
+        .column("value", |r| r.value)
+        .outcome_columns()
+        .finish()
 }
 
 /// Writes `rows` as saliency part `name` of `run_dir`, atomically.

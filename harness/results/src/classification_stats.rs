@@ -230,14 +230,37 @@ pub fn aggregate_classification(
         .iter()
         .filter_map(|m| ClassMetric::from_name(m).ok())
         .collect();
+    let stats = metric_stats(&cases, &metrics, spec);
+    let confusion = confusion_tables(&cases);
+    let pairs = paired_tests(&cases);
+    let shortcut = match &spec.shortcut {
+        Some((reference, conditions)) => shortcut_rows(&cases, reference, conditions, spec.level),
+        None => Vec::new(),
+    };
+    Ok(Some(ClassificationTables {
+        metrics: stats,
+        confusion,
+        pairs,
+        shortcut,
+        failures: failure_counts(&cases),
+    }))
+}
 
-    // metrics with CIs, in parallel over (condition, metric)
+/// Every condition of a run with its cases.
+type CaseMap = BTreeMap<ConditionKey, Cases>;
+
+/// Every metric of every condition with its bootstrap CI, in parallel over
+/// (condition, metric).
+fn metric_stats(
+    cases: &CaseMap,
+    metrics: &[ClassMetric],
+    spec: &ClassificationSpec<'_>,
+) -> Vec<ClassMetricStat> {
     let jobs: Vec<(&ConditionKey, &Cases, ClassMetric)> = cases
         .iter()
         .flat_map(|(key, c)| metrics.iter().map(move |m| (key, c, *m)))
         .collect();
-    let stats: Vec<ClassMetricStat> = jobs
-        .par_iter()
+    jobs.par_iter()
         .map(|(key, c, m)| {
             let n = c.samples.len();
             let value = (n > 0)
@@ -282,9 +305,12 @@ pub fn aggregate_classification(
                 n_failed: c.failed.len(),
             }
         })
-        .collect();
+        .collect()
+}
 
-    let confusion: Vec<ConfusionTable> = cases
+/// The confusion matrix of every condition.
+fn confusion_tables(cases: &CaseMap) -> Vec<ConfusionTable> {
+    cases
         .iter()
         .filter_map(|(key, c)| {
             let pred: Vec<usize> = (0..c.samples.len()).map(|i| c.predicted(i)).collect();
@@ -299,12 +325,15 @@ pub fn aggregate_classification(
                 counts: cm.counts().to_vec(),
             })
         })
-        .collect();
+        .collect()
+}
 
-    // paired tests: models under the same condition; each condition vs none
+/// Paired tests: models under the same condition (ground-truth reference
+/// only), and each perturbed condition against the model's unperturbed one.
+fn paired_tests(cases: &CaseMap) -> Vec<PairedTest> {
     type ByCondition<'a> = BTreeMap<(&'a str, &'a str, u32), Vec<(&'a str, &'a Cases)>>;
     let mut by_condition: ByCondition<'_> = BTreeMap::new();
-    for (key, c) in &cases {
+    for (key, c) in cases {
         by_condition
             .entry((
                 key.dataset.as_str(),
@@ -335,7 +364,7 @@ pub fn aggregate_classification(
             }
         }
     }
-    for (key, c) in &cases {
+    for (key, c) in cases {
         if key.perturbation == "none" {
             continue;
         }
@@ -357,90 +386,101 @@ pub fn aggregate_classification(
             ));
         }
     }
+    pairs
+}
 
-    // the shortcut table
+/// The shortcut table: per model, the AUC under `reference` and under each
+/// of `conditions` against it (DeLong, CIs at `level`).
+fn shortcut_rows(
+    cases: &CaseMap,
+    reference: &ConditionRef,
+    conditions: &[ConditionRef],
+    level: f64,
+) -> Vec<ShortcutRow> {
     let mut shortcut = Vec::new();
-    if let Some((reference, conditions)) = &spec.shortcut {
-        let models: Vec<&str> = {
-            let mut m: Vec<&str> = cases.keys().map(|k| k.model.as_str()).collect();
-            m.dedup();
-            m
-        };
-        let get = |model: &str, c: &ConditionRef| {
-            cases.get(&ConditionKey {
-                model: model.to_string(),
-                dataset: c.dataset.clone(),
-                perturbation: c.perturbation.clone(),
-                point_index: c.point_index,
-            })
-        };
-        let auc_ci = |c: &Cases| -> (Option<f64>, Option<(f64, f64)>) {
-            if c.k != 2 {
-                return (None, None);
-            }
-            let idx: Vec<usize> = (0..c.samples.len()).collect();
-            let positive: Vec<bool> = c.truth.iter().map(|&t| t == 1).collect();
-            match delong_auc_ci(&class1_scores(c, &idx), &positive, spec.level) {
-                Some((auc, lo, hi)) => (Some(auc), Some((lo, hi))),
-                None => (None, None),
-            }
-        };
-        for model in models {
-            let Some(r) = get(model, reference) else {
-                continue;
-            };
-            let (auc, ci) = auc_ci(r);
-            let reference_cell = ShortcutCell {
-                condition: reference.name.clone(),
-                auc,
-                ci,
-                delta: None,
-                p: None,
-                n: r.samples.len(),
-            };
-            let cells = conditions
-                .iter()
-                .map(|cond| match get(model, cond) {
-                    None => ShortcutCell {
-                        condition: cond.name.clone(),
-                        auc: None,
-                        ci: None,
-                        delta: None,
-                        p: None,
-                        n: 0,
-                    },
-                    Some(c) => {
-                        let (auc, ci) = auc_ci(c);
-                        let t = paired_test(
-                            &cond.dataset,
-                            "condition",
-                            (model, r),
-                            (model, c),
-                            &cond.perturbation,
-                            cond.point_index,
-                            c.point,
-                        );
-                        ShortcutCell {
-                            condition: cond.name.clone(),
-                            auc,
-                            ci,
-                            delta: t.auc_a.zip(t.auc_b).map(|(a, b)| b - a),
-                            p: t.delong_p,
-                            n: t.n,
-                        }
-                    }
-                })
-                .collect();
-            shortcut.push(ShortcutRow {
-                model: model.to_string(),
-                reference: reference_cell,
-                conditions: cells,
-            });
+    let models: Vec<&str> = {
+        let mut m: Vec<&str> = cases.keys().map(|k| k.model.as_str()).collect();
+        m.dedup();
+        m
+    };
+    let get = |model: &str, c: &ConditionRef| {
+        cases.get(&ConditionKey {
+            model: model.to_string(),
+            dataset: c.dataset.clone(),
+            perturbation: c.perturbation.clone(),
+            point_index: c.point_index,
+        })
+    };
+    let auc_ci = |c: &Cases| -> (Option<f64>, Option<(f64, f64)>) {
+        if c.k != 2 {
+            return (None, None);
         }
+        let idx: Vec<usize> = (0..c.samples.len()).collect();
+        let positive: Vec<bool> = c.truth.iter().map(|&t| t == 1).collect();
+        match delong_auc_ci(&class1_scores(c, &idx), &positive, level) {
+            Some((auc, lo, hi)) => (Some(auc), Some((lo, hi))),
+            None => (None, None),
+        }
+    };
+    for model in models {
+        let Some(r) = get(model, reference) else {
+            continue;
+        };
+        let (auc, ci) = auc_ci(r);
+        let reference_cell = ShortcutCell {
+            condition: reference.name.clone(),
+            auc,
+            ci,
+            delta: None,
+            p: None,
+            n: r.samples.len(),
+        };
+        let cells = conditions
+            .iter()
+            .map(|cond| match get(model, cond) {
+                None => ShortcutCell {
+                    condition: cond.name.clone(),
+                    auc: None,
+                    ci: None,
+                    delta: None,
+                    p: None,
+                    n: 0,
+                },
+                Some(c) => {
+                    let (auc, ci) = auc_ci(c);
+                    let t = paired_test(
+                        &cond.dataset,
+                        "condition",
+                        (model, r),
+                        (model, c),
+                        &cond.perturbation,
+                        cond.point_index,
+                        c.point,
+                    );
+                    ShortcutCell {
+                        condition: cond.name.clone(),
+                        auc,
+                        ci,
+                        delta: t.auc_a.zip(t.auc_b).map(|(a, b)| b - a),
+                        p: t.delong_p,
+                        n: t.n,
+                    }
+                }
+            })
+            .collect();
+        shortcut.push(ShortcutRow {
+            model: model.to_string(),
+            reference: reference_cell,
+            conditions: cells,
+        });
     }
+    shortcut
+}
 
+/// Failed predictions counted by model, dataset, perturbation and reason.
+fn failure_counts(cases: &CaseMap) -> Vec<(String, String, String, String, usize)> {
     let mut failures: BTreeMap<(String, String, String, String), usize> = BTreeMap::new();
-    for (key, c) in &cases {
+    for (key, c) in cases {
         for (_, reason) in &c.failed {
             *failures
                 .entry((
@@ -452,14 +492,8 @@ pub fn aggregate_classification(
                 .or_default() += 1;
         }
     }
-    Ok(Some(ClassificationTables {
-        metrics: stats,
-        confusion,
-        pairs,
-        shortcut,
-        failures: failures
-            .into_iter()
-            .map(|((m, d, p, r), n)| (m, d, p, r, n))
-            .collect(),
-    }))
+    failures
+        .into_iter()
+        .map(|((m, d, p, r), n)| (m, d, p, r, n))
+        .collect()
 }

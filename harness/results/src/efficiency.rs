@@ -12,7 +12,8 @@ use polars::prelude::*;
 use sensibench_metrics::agreement::{BlandAltman, bland_altman, fold_ci};
 
 use crate::Result;
-use crate::aggregate::{f64s, perr, strings, u32s};
+use crate::columns::{FrameBuilder, f64s, impl_long_row, strings, u32s};
+use crate::errors::perr;
 use crate::store::{Status, parquet_files, scan_files, write_parquet_atomically};
 
 /// One long-format row of the study.
@@ -63,43 +64,29 @@ pub fn efficiency_part_path(run_dir: &Path, name: &str) -> PathBuf {
     run_dir.join("efficiency").join(format!("{name}.parquet"))
 }
 
+impl_long_row!(EfficiencyRow);
+
 fn frame(rows: &[EfficiencyRow]) -> PolarsResult<DataFrame> {
-    macro_rules! s {
-        ($name:literal, $f:expr) => {
-            Column::new($name.into(), rows.iter().map($f).collect::<Vec<&str>>())
-        };
-    }
-    macro_rules! v {
-        ($name:literal, $t:ty, $f:expr) => {
-            Column::new($name.into(), rows.iter().map($f).collect::<Vec<$t>>())
-        };
-    }
-    DataFrame::new_infer_height(vec![
-        s!("run_id", |r| r.run_id.as_str()),
-        s!("suite", |r| r.suite.as_str()),
-        s!("suite_hash", |r| r.suite_hash.as_str()),
-        s!("harness_version", |r| r.harness_version.as_str()),
-        s!("git_sha", |r| r.git_sha.as_str()),
-        v!("seed", u64, |r| r.seed),
-        s!("source", |r| r.source.as_str()),
-        s!("source_hash", |r| r.source_hash.as_str()),
-        s!("dataset", |r| r.dataset.as_str()),
-        s!("sample", |r| r.sample.as_str()),
-        v!("n", u32, |r| r.n),
-        s!("n_label", |r| r.n_label.as_str()),
-        v!("fold", u32, |r| r.fold),
-        v!("repeat", u32, |r| r.repeat),
-        s!("class", |r| r.class.as_str()),
-        v!("class_index", u32, |r| r.class_index),
-        s!("metric", |r| r.metric.as_str()),
-        v!("value", Option<f64>, |r| r.value),
-        v!("reference_value", Option<f64>, |r| r.reference_value),
-        v!("steps", u32, |r| r.steps),
-        v!("final_loss", Option<f64>, |r| r.final_loss),
-        v!("train_seconds", f64, |r| r.train_seconds),
-        s!("status", |r| r.status.as_str()),
-        v!("error", Option<&str>, |r| r.error.as_deref()),
-    ])
+    FrameBuilder::new(rows)
+        .provenance_columns()
+        .column("source", |r| r.source.as_str())
+        .column("source_hash", |r| r.source_hash.as_str())
+        .column("dataset", |r| r.dataset.as_str())
+        .column("sample", |r| r.sample.as_str())
+        .column("n", |r| r.n)
+        .column("n_label", |r| r.n_label.as_str())
+        .column("fold", |r| r.fold)
+        .column("repeat", |r| r.repeat)
+        .column("class", |r| r.class.as_str())
+        .column("class_index", |r| r.class_index)
+        .column("metric", |r| r.metric.as_str())
+        .column("value", |r| r.value)
+        .column("reference_value", |r| r.reference_value)
+        .column("steps", |r| r.steps)
+        .column("final_loss", |r| r.final_loss)
+        .column("train_seconds", |r| r.train_seconds)
+        .outcome_columns()
+        .finish()
 }
 
 /// Writes `rows` as efficiency part `name` of `run_dir`, atomically.

@@ -9,11 +9,14 @@
 
 mod aggregate;
 pub mod baseline;
+mod baseline_files;
 pub mod bench;
 mod classification;
 mod classification_stats;
+mod columns;
 pub mod compare;
 mod efficiency;
+mod errors;
 mod store;
 pub mod time;
 

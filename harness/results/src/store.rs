@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+use crate::columns::{FrameBuilder, impl_condition_row, impl_long_row};
+use crate::errors::{io_err, perr};
 use crate::{Result, ResultsError};
 
 /// Whether a row holds a score or records a failure.
@@ -71,79 +73,26 @@ pub fn part_exists(run_dir: &Path, name: &str) -> bool {
     part_path(run_dir, name).is_file()
 }
 
-fn polars_err(path: &Path, e: impl std::fmt::Display) -> ResultsError {
-    ResultsError::Polars {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
-}
-
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ResultsError + '_ {
-    move |source| ResultsError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
+impl_long_row!(ResultRow);
+impl_condition_row!(ResultRow);
 
 fn rows_to_frame(rows: &[ResultRow]) -> PolarsResult<DataFrame> {
-    macro_rules! col_str {
-        ($name:literal, $f:expr) => {
-            Column::new($name.into(), rows.iter().map($f).collect::<Vec<&str>>())
-        };
-    }
-    let columns = vec![
-        col_str!("run_id", |r| r.run_id.as_str()),
-        col_str!("suite", |r| r.suite.as_str()),
-        col_str!("suite_hash", |r| r.suite_hash.as_str()),
-        col_str!("harness_version", |r| r.harness_version.as_str()),
-        col_str!("git_sha", |r| r.git_sha.as_str()),
-        Column::new(
-            "seed".into(),
-            rows.iter().map(|r| r.seed).collect::<Vec<u64>>(),
-        ),
-        col_str!("model", |r| r.model.as_str()),
-        col_str!("model_hash", |r| r.model_hash.as_str()),
-        col_str!("backend", |r| r.backend.as_str()),
-        col_str!("dataset", |r| r.dataset.as_str()),
-        col_str!("sample", |r| r.sample.as_str()),
-        col_str!("reference_mode", |r| r.reference_mode.as_str()),
-        col_str!("perturbation", |r| r.perturbation.as_str()),
-        col_str!("kind", |r| r.kind.as_str()),
-        col_str!("parameter", |r| r.parameter.as_str()),
-        Column::new(
-            "point".into(),
-            rows.iter().map(|r| r.point).collect::<Vec<f64>>(),
-        ),
-        Column::new(
-            "point_index".into(),
-            rows.iter().map(|r| r.point_index).collect::<Vec<u32>>(),
-        ),
-        col_str!("class", |r| r.class.as_str()),
-        Column::new(
-            "class_index".into(),
-            rows.iter().map(|r| r.class_index).collect::<Vec<u32>>(),
-        ),
-        col_str!("metric", |r| r.metric.as_str()),
-        Column::new(
-            "value".into(),
-            rows.iter().map(|r| r.value).collect::<Vec<Option<f64>>>(),
-        ),
-        col_str!("status", |r| r.status.as_str()),
-        Column::new(
-            "error".into(),
-            rows.iter()
-                .map(|r| r.error.as_deref())
-                .collect::<Vec<Option<&str>>>(),
-        ),
-    ];
-    DataFrame::new_infer_height(columns)
+    FrameBuilder::new(rows)
+        .provenance_columns()
+        .condition_columns()
+        .column("class", |r| r.class.as_str())
+        .column("class_index", |r| r.class_index)
+        .column("metric", |r| r.metric.as_str())
+        .column("value", |r| r.value)
+        .outcome_columns()
+        .finish()
 }
 
 /// Writes `rows` as part `name` of `run_dir`, atomically (temporary file,
 /// then rename). Returns the part's path.
 pub fn write_part(run_dir: &Path, name: &str, rows: &[ResultRow]) -> Result<PathBuf> {
     let path = part_path(run_dir, name);
-    let df = rows_to_frame(rows).map_err(|e| polars_err(&path, e))?;
+    let df = rows_to_frame(rows).map_err(perr(&path))?;
     write_parquet_atomically(&path, df)?;
     Ok(path)
 }
@@ -159,7 +108,7 @@ pub(crate) fn write_parquet_atomically(path: &Path, mut df: DataFrame) -> Result
     ParquetWriter::new(file)
         .with_compression(ParquetCompression::Zstd(None))
         .finish(&mut df)
-        .map_err(|e| polars_err(&tmp, e))?;
+        .map_err(perr(&tmp))?;
     std::fs::rename(&tmp, path).map_err(io_err(path))
 }
 
@@ -186,7 +135,7 @@ pub(crate) fn scan_files(dir: &Path, files: &[PathBuf]) -> Result<LazyFrame> {
         glob: false,
         ..Default::default()
     };
-    LazyFrame::scan_parquet_files(paths.into_iter().collect(), args).map_err(|e| polars_err(dir, e))
+    LazyFrame::scan_parquet_files(paths.into_iter().collect(), args).map_err(perr(dir))
 }
 
 /// All completed parts of `run_dir` as one lazy frame.
@@ -201,7 +150,5 @@ pub(crate) fn scan_parts(run_dir: &Path) -> Result<LazyFrame> {
 
 /// Reads every row of a run back (used by tests and `sensibench` exports).
 pub fn read_rows(run_dir: &Path) -> Result<DataFrame> {
-    scan_parts(run_dir)?
-        .collect()
-        .map_err(|e| polars_err(run_dir, e))
+    scan_parts(run_dir)?.collect().map_err(perr(run_dir))
 }

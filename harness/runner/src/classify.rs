@@ -9,6 +9,7 @@
 //! perturbations move with the image and the region perturbations
 //! (`marker_remove`, `marker_swap`, `minmax_clip`) read.
 
+use std::path::Path;
 use std::time::Instant;
 
 use indicatif::ProgressBar;
@@ -21,54 +22,20 @@ use sensibench_results::{
 };
 use sensibench_suite::plan::{DatasetPlan, MarkerPolicy, Plan, ReferenceMode};
 
-use crate::manifest::{DatasetInfo, Manifest};
-use crate::predict::{Item, ModelTiming, Predictor};
-use crate::run::{
-    BASELINE, BoundPerturbation, RunOptions, RunSummary, apply, bind_perturbations, choose_run_dir,
-    git_sha_or, load_model, mean_voxels, mode_str, part_name, part_units, prediction_bar,
+use crate::datasets::{load_samples, mode_str};
+use crate::manifest::{ClassificationInfo, ConditionInfo, Manifest, ModelInfo};
+use crate::models::{LoadedModel, load_models, model_timings};
+use crate::options::{RunOptions, RunSummary};
+use crate::perturbations::{
+    BASELINE, BoundPerturbation, REGION_LABEL, REGION_PERTURBATIONS, apply, bind_perturbations,
 };
+use crate::predict::Item;
+use crate::progress::{prediction_bar, total_predictions};
+use crate::run_folder::choose_run_dir;
+use crate::run_record::base_manifest;
 use crate::shard::{Ownership, Unit, shard_info};
-use crate::{Result, RunError, datasets::load_samples, io_err, time};
-
-/// Perturbations that act on the sample's region (the marker box): a sample
-/// without a region passes through them unchanged.
-pub const REGION_PERTURBATIONS: &[&str] = &["marker_remove", "marker_swap", "minmax_clip"];
-
-/// The label of the region (marker box) in a classification sample's region map.
-pub const REGION_LABEL: u8 = 1;
-
-/// A condition of the shortcut table as recorded in the manifest.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ConditionInfo {
-    pub name: String,
-    pub dataset: String,
-    pub perturbation: String,
-    pub point_index: u32,
-}
-
-/// What the report needs to know about a classification suite.
-#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
-pub struct ClassificationInfo {
-    /// Bootstrap resamples of the confidence intervals.
-    pub bootstrap: usize,
-    /// Their confidence level.
-    pub level: f64,
-    /// The shortcut table's reference condition and the others.
-    pub shortcut: Option<(ConditionInfo, Vec<ConditionInfo>)>,
-    /// The saliency method shown in the shortcut table.
-    pub shortcut_saliency: Option<String>,
-    /// Saliency methods computed.
-    pub saliency_methods: Vec<String>,
-    /// Per dataset with a marker policy: a description of it.
-    pub markers: Vec<(String, String)>,
-    /// Datasets of synthetic images (no real data).
-    pub synthetic: Vec<String>,
-}
-
-struct LoadedClassifier {
-    info: crate::manifest::ModelInfo,
-    predictor: Option<Predictor>,
-}
+use crate::units::{mean_voxels, part_name, part_units};
+use crate::{Result, RunError, io_err};
 
 /// Burns the dataset's markers into its samples (see [`MarkerPolicy`]).
 fn apply_markers(
@@ -137,7 +104,7 @@ fn perturb_cells(plan: &Plan, bp: &BoundPerturbation, samples: &[Sample]) -> Vec
 }
 
 fn classify(
-    lm: &mut LoadedClassifier,
+    lm: &mut LoadedModel,
     items: &[Item<'_>],
     k: usize,
     bar: &ProgressBar,
@@ -189,14 +156,86 @@ pub(crate) fn run(
         None => plan,
     };
     let perturbations = bind_perturbations(plan, registry)?;
-    let k = plan.classes.len();
+    let (datasets, marker_notes) = load_datasets(plan, registry)?;
+    let mut models = load_models(plan, opts.threads);
+    let units = classification_units(plan, &datasets, &perturbations, &models);
+    let owned = Ownership::of(opts.shard, &units);
+    let manifest = Manifest {
+        classification: Some(classification_info(plan, &perturbations, marker_notes)),
+        shard: opts.shard.map(|s| shard_info(s, &owned, &units)),
+        ..base_manifest(
+            plan,
+            &opts.git_sha,
+            &run_id,
+            &models,
+            &datasets,
+            &perturbations,
+            "classification",
+        )
+    };
+    manifest.write(&run_dir)?;
 
+    let bar = prediction_bar(
+        total_predictions(&datasets, &perturbations, models.len()),
+        opts.progress,
+    );
+    let mut summary = RunSummary::empty(&run_dir);
+    let git_sha = manifest.git_sha.clone();
+    let run = RunContext {
+        plan,
+        opts,
+        run_dir: &run_dir,
+        run_id: &run_id,
+        git_sha: &git_sha,
+        owned: &owned,
+        bar: &bar,
+    };
+    for (dplan, samples) in &datasets {
+        classify_dataset(
+            &run,
+            dplan,
+            samples,
+            &perturbations,
+            &mut models,
+            &mut summary,
+        )?;
+    }
+    bar.finish_and_clear();
+    if let Some(sp) = &plan.saliency
+        && owned.owns(SALIENCY_UNIT)
+    {
+        let (parts, rows, _notes) =
+            crate::saliency::run_saliency(&crate::saliency::SaliencyContext {
+                plan,
+                sp,
+                datasets: &datasets,
+                perturbations: &perturbations,
+                run_dir: &run_dir,
+                run_id: &run_id,
+                git_sha: &git_sha,
+                threads: opts.threads,
+            })?;
+        summary.parts_written += parts;
+        summary.rows += rows;
+    }
+    summary.seconds = started.elapsed().as_secs_f64();
+    summary.model_seconds = model_timings(&models);
+    Ok(summary)
+}
+
+/// The datasets of `plan` with their samples (markers burnt in where the
+/// dataset has a marker policy) and, per marked dataset, a note describing it.
+#[allow(clippy::type_complexity)]
+fn load_datasets<'p>(
+    plan: &'p Plan,
+    registry: &Registry<PerturbationEntry>,
+) -> Result<(Vec<(&'p DatasetPlan, Vec<Sample>)>, Vec<(String, String)>)> {
     let mut datasets: Vec<(&DatasetPlan, Vec<Sample>)> = Vec::new();
     let mut marker_notes = Vec::new();
     for d in &plan.datasets {
         let mut samples = load_samples(d, plan.seed, &plan.classes)?;
         if samples.is_empty() {
-            return Err(RunError::Other(format!(
+            return Err(RunError::Invalid(format!(
                 "dataset `{}` has no samples",
                 d.name
             )));
@@ -204,7 +243,7 @@ pub(crate) fn run(
         if d.reference == ReferenceMode::GroundTruth
             && let Some(s) = samples.iter().find(|s| s.label.is_none())
         {
-            return Err(RunError::Other(format!(
+            return Err(RunError::Invalid(format!(
                 "dataset `{}`: sample `{}` has no class label, but the dataset is scored against `ground_truth`; \
                  give every image a label or set `reference: unperturbed_prediction`",
                 d.name, s.id
@@ -234,20 +273,19 @@ pub(crate) fn run(
         datasets.push((d, samples));
     }
 
-    let mut models: Vec<LoadedClassifier> = plan
-        .models
-        .iter()
-        .map(|mp| {
-            let (info, model) = load_model(mp, opts.threads);
-            LoadedClassifier {
-                info,
-                predictor: model.ok().map(|m| Predictor::new(mp, m)),
-            }
-        })
-        .collect();
+    Ok((datasets, marker_notes))
+}
 
+/// The shard units of a classification run: its prediction parts and the
+/// saliency stage.
+fn classification_units(
+    plan: &Plan,
+    datasets: &[(&DatasetPlan, Vec<Sample>)],
+    perturbations: &[BoundPerturbation],
+    models: &[LoadedModel],
+) -> Vec<Unit> {
     let model_names: Vec<&str> = models.iter().map(|m| m.info.name.as_str()).collect();
-    let mut units = part_units("predictions", &datasets, &perturbations, &model_names);
+    let mut units = part_units("predictions", datasets, perturbations, &model_names);
     if let Some(sp) = &plan.saliency {
         let samples: usize = datasets.iter().map(|(_, s)| s.len()).sum();
         let voxels = datasets.first().map_or(0.0, |(_, s)| mean_voxels(s));
@@ -256,8 +294,15 @@ pub(crate) fn run(
             cost: (models.len() * samples * sp.methods.len().max(1)) as f64 * voxels * 20.0,
         });
     }
-    let owned = Ownership::of(opts.shard, &units);
+    units
+}
 
+/// What the report needs to know about the classification suite.
+fn classification_info(
+    plan: &Plan,
+    perturbations: &[BoundPerturbation],
+    marker_notes: Vec<(String, String)>,
+) -> ClassificationInfo {
     let point_index = |label: &str, point: f64| -> u32 {
         perturbations
             .iter()
@@ -271,7 +316,7 @@ pub(crate) fn run(
         perturbation: c.perturbation.clone(),
         point_index: point_index(&c.perturbation, c.point),
     };
-    let info = ClassificationInfo {
+    ClassificationInfo {
         bootstrap: plan.statistics.bootstrap,
         level: plan.statistics.level,
         shortcut: plan
@@ -296,235 +341,192 @@ pub(crate) fn run(
             })
             .map(|d| d.name.clone())
             .collect(),
-    };
-    let manifest = Manifest {
-        suite: plan.name.clone(),
-        title: plan
-            .report
-            .title
-            .clone()
-            .unwrap_or_else(|| plan.name.clone()),
-        description: plan.description.clone(),
-        suite_path: plan.suite_path.display().to_string(),
-        suite_hash: plan.suite_hash.clone(),
-        seed: plan.seed,
-        run_id: run_id.clone(),
-        created: time::iso_now(),
-        harness_version: HARNESS_VERSION.into(),
-        git_sha: git_sha_or(&opts.git_sha),
-        classes: plan.classes.clone(),
-        metrics: plan.metrics.clone(),
-        primary_metric: plan
-            .report
-            .primary_metric
-            .clone()
-            .unwrap_or_else(|| plan.metrics[0].clone()),
-        models: models.iter().map(|m| m.info.clone()).collect(),
-        datasets: datasets
-            .iter()
-            .map(|(d, s)| DatasetInfo {
-                name: d.name.clone(),
-                samples: s.len(),
-                reference_mode: mode_str(d.reference).into(),
-            })
-            .collect(),
-        skipped_datasets: plan
-            .skipped_datasets
-            .iter()
-            .map(|s| (s.name.clone(), s.reason.clone()))
-            .collect(),
-        perturbations: perturbations.iter().map(|p| p.info.clone()).collect(),
-        strip_sample: None,
-        efficiency: None,
-        task: "classification".into(),
-        classification: Some(info),
-        shard: opts.shard.map(|s| shard_info(s, &owned, &units)),
-    };
-    manifest.write(&run_dir)?;
+    }
+}
 
-    let total: usize = datasets
-        .iter()
-        .map(|(_, s)| {
-            s.len()
-                * perturbations
-                    .iter()
-                    .map(|p| p.info.points.len())
-                    .sum::<usize>()
-        })
-        .sum::<usize>()
-        * models.len();
-    let bar = prediction_bar(total, opts.progress);
+/// What every prediction part of the run shares.
+struct RunContext<'a> {
+    plan: &'a Plan,
+    opts: &'a RunOptions,
+    run_dir: &'a Path,
+    run_id: &'a str,
+    git_sha: &'a str,
+    owned: &'a Ownership,
+    bar: &'a ProgressBar,
+}
 
-    let mut summary = RunSummary::empty(&run_dir);
-    let git_sha = manifest.git_sha.clone();
-
-    for (dplan, samples) in &datasets {
-        // each model's class on the unperturbed images (the reference in
-        // `unperturbed_prediction` mode)
-        let mut clean: Vec<Option<Vec<Option<u32>>>> = (0..models.len()).map(|_| None).collect();
-        for bp in &perturbations {
-            let mut cells: Option<Vec<Cell>> = None;
-            for (mi, lm) in models.iter_mut().enumerate() {
-                let part = part_name(&lm.info.name, &dplan.name, &bp.info.label);
-                let n_pred = samples.len() * bp.info.points.len();
-                if !owned.owns(&format!("predictions/{part}.parquet")) {
-                    bar.inc(n_pred as u64);
-                    continue;
-                }
-                let needs_clean = dplan.reference == ReferenceMode::UnperturbedPrediction;
-                if opts.resume && prediction_part_path(&run_dir, &part).is_file() {
-                    summary.parts_skipped += 1;
-                    bar.inc(n_pred as u64);
-                    continue;
-                }
-                bar.set_message(format!(
-                    "{} · {} · {}",
-                    lm.info.name, dplan.name, bp.info.label
-                ));
-                if needs_clean && clean[mi].is_none() {
-                    let items: Vec<Item<'_>> = samples.iter().map(|s| (&s.image, None)).collect();
-                    let probs = classify(lm, &items, k, &ProgressBar::hidden());
-                    clean[mi] = Some(
-                        probs
-                            .iter()
-                            .map(|p| p.as_ref().ok().map(|p| argmax(p) as u32))
-                            .collect(),
-                    );
-                }
-                let cells = cells.get_or_insert_with(|| perturb_cells(plan, bp, samples));
-                let ok: Vec<usize> = (0..cells.len())
-                    .filter(|&i| cells[i].input.is_ok())
-                    .collect();
-                let items: Vec<Item<'_>> = ok
-                    .iter()
-                    .filter_map(|&i| cells[i].input.as_ref().ok().map(|(im, _)| (im, None)))
-                    .collect();
-                bar.inc((cells.len() - ok.len()) as u64);
-                let preds = classify(lm, &items, k, &bar);
-                let mut pred_of: Vec<Option<&std::result::Result<Vec<f32>, String>>> =
-                    vec![None; cells.len()];
-                for (j, &i) in ok.iter().enumerate() {
-                    pred_of[i] = preds.get(j);
-                }
-                let mut rows = Vec::with_capacity(cells.len() * k);
-                for (i, cell) in cells.iter().enumerate() {
-                    let s = &samples[cell.sample];
-                    let truth = match dplan.reference {
-                        ReferenceMode::GroundTruth => Ok(s.label),
-                        ReferenceMode::UnperturbedPrediction => {
-                            match clean[mi].as_ref().and_then(|c| c[cell.sample]) {
-                                Some(c) => Ok(Some(c)),
-                                None => {
-                                    Err("no unperturbed prediction to compare with".to_string())
-                                }
-                            }
-                        }
-                    };
-                    let outcome = match (&cell.input, pred_of[i], truth) {
-                        (Err(e), _, _) => Err(e.clone()),
-                        (_, None, _) => Err("not predicted".to_string()),
-                        (_, Some(Err(e)), _) => Err(e.clone()),
-                        (_, _, Err(e)) => Err(e),
-                        (Ok((_, mask)), Some(Ok(p)), Ok(t)) => {
-                            Ok((p, t, has_region(mask.as_ref())))
-                        }
-                    };
-                    let region = cell
-                        .input
-                        .as_ref()
-                        .map(|(_, m)| has_region(m.as_ref()))
-                        .unwrap_or(false);
-                    for c in 0..k {
-                        let (probability, truth, predicted, status, error) = match &outcome {
-                            Ok((p, t, _)) => (
-                                Some(f64::from(p[c])),
-                                *t,
-                                Some(argmax(p) as u32),
-                                Status::Ok,
-                                None,
-                            ),
-                            Err(e) => (None, s.label, None, Status::Failed, Some(e.clone())),
-                        };
-                        rows.push(PredictionRow {
-                            run_id: run_id.clone(),
-                            suite: plan.name.clone(),
-                            suite_hash: plan.suite_hash.clone(),
-                            harness_version: HARNESS_VERSION.to_string(),
-                            git_sha: git_sha.clone(),
-                            seed: plan.seed,
-                            model: lm.info.name.clone(),
-                            model_hash: lm.info.hash.clone(),
-                            backend: lm.info.backend.clone(),
-                            dataset: dplan.name.clone(),
-                            sample: s.id.clone(),
-                            reference_mode: mode_str(dplan.reference).to_string(),
-                            perturbation: bp.info.label.clone(),
-                            kind: bp.info.kind.clone(),
-                            parameter: bp.info.parameter.clone(),
-                            point: bp.info.points[cell.point_index],
-                            point_index: cell.point_index as u32,
-                            truth,
-                            predicted,
-                            class: plan.classes[c].clone(),
-                            class_index: c as u32,
-                            probability,
-                            has_region: region,
-                            status,
-                            error,
-                        });
-                    }
-                }
-                if bp.info.label == BASELINE && clean[mi].is_none() {
-                    clean[mi] = Some(
-                        (0..samples.len())
-                            .map(|si| {
-                                cells
-                                    .iter()
-                                    .position(|c| c.sample == si)
-                                    .and_then(|i| pred_of[i])
-                                    .and_then(|p| p.as_ref().ok())
-                                    .map(|p| argmax(p) as u32)
-                            })
-                            .collect(),
-                    );
-                }
-                summary.failed_rows += rows.iter().filter(|r| r.status == Status::Failed).count();
-                summary.rows += rows.len();
-                write_prediction_part(&run_dir, &part, &rows)?;
-                summary.parts_written += 1;
+/// Runs every (perturbation, model) prediction part of one dataset that this
+/// process owns and has not finished.
+fn classify_dataset(
+    run: &RunContext<'_>,
+    dplan: &DatasetPlan,
+    samples: &[Sample],
+    perturbations: &[BoundPerturbation],
+    models: &mut [LoadedModel],
+    summary: &mut RunSummary,
+) -> Result<()> {
+    let (plan, bar) = (run.plan, run.bar);
+    let k = plan.classes.len();
+    // each model's class on the unperturbed images (the reference in
+    // `unperturbed_prediction` mode)
+    let mut clean: Vec<Option<Vec<Option<u32>>>> = (0..models.len()).map(|_| None).collect();
+    for bp in perturbations {
+        let mut cells: Option<Vec<Cell>> = None;
+        for (mi, lm) in models.iter_mut().enumerate() {
+            let part = part_name(&lm.info.name, &dplan.name, &bp.info.label);
+            let n_pred = samples.len() * bp.info.points.len();
+            if !run.owned.owns(&format!("predictions/{part}.parquet")) {
+                bar.inc(n_pred as u64);
+                continue;
             }
+            let needs_clean = dplan.reference == ReferenceMode::UnperturbedPrediction;
+            if run.opts.resume && prediction_part_path(run.run_dir, &part).is_file() {
+                summary.parts_skipped += 1;
+                bar.inc(n_pred as u64);
+                continue;
+            }
+            bar.set_message(format!(
+                "{} · {} · {}",
+                lm.info.name, dplan.name, bp.info.label
+            ));
+            if needs_clean && clean[mi].is_none() {
+                let items: Vec<Item<'_>> = samples.iter().map(|s| (&s.image, None)).collect();
+                let probs = classify(lm, &items, k, &ProgressBar::hidden());
+                clean[mi] = Some(
+                    probs
+                        .iter()
+                        .map(|p| p.as_ref().ok().map(|p| argmax(p) as u32))
+                        .collect(),
+                );
+            }
+            let cells = cells.get_or_insert_with(|| perturb_cells(plan, bp, samples));
+            let ok: Vec<usize> = (0..cells.len())
+                .filter(|&i| cells[i].input.is_ok())
+                .collect();
+            let items: Vec<Item<'_>> = ok
+                .iter()
+                .filter_map(|&i| cells[i].input.as_ref().ok().map(|(im, _)| (im, None)))
+                .collect();
+            bar.inc((cells.len() - ok.len()) as u64);
+            let preds = classify(lm, &items, k, bar);
+            let mut pred_of: Vec<Option<&std::result::Result<Vec<f32>, String>>> =
+                vec![None; cells.len()];
+            for (j, &i) in ok.iter().enumerate() {
+                pred_of[i] = preds.get(j);
+            }
+            let part_ctx = PartRows {
+                run,
+                dplan,
+                samples,
+                bp,
+                model: &lm.info,
+                clean: clean[mi].as_deref(),
+            };
+            let rows = prediction_rows(&part_ctx, cells, &pred_of);
+            if bp.info.label == BASELINE && clean[mi].is_none() {
+                clean[mi] = Some(
+                    (0..samples.len())
+                        .map(|si| {
+                            cells
+                                .iter()
+                                .position(|c| c.sample == si)
+                                .and_then(|i| pred_of[i])
+                                .and_then(|p| p.as_ref().ok())
+                                .map(|p| argmax(p) as u32)
+                        })
+                        .collect(),
+                );
+            }
+            summary.failed_rows += rows.iter().filter(|r| r.status == Status::Failed).count();
+            summary.rows += rows.len();
+            write_prediction_part(run.run_dir, &part, &rows)?;
+            summary.parts_written += 1;
         }
     }
-    bar.finish_and_clear();
-    if let Some(sp) = &plan.saliency
-        && owned.owns(SALIENCY_UNIT)
-    {
-        let (parts, rows, _notes) =
-            crate::saliency::run_saliency(&crate::saliency::SaliencyContext {
-                plan,
-                sp,
-                datasets: &datasets,
-                perturbations: &perturbations,
-                run_dir: &run_dir,
-                run_id: &run_id,
-                git_sha: &git_sha,
-                threads: opts.threads,
-            })?;
-        summary.parts_written += parts;
-        summary.rows += rows;
+    Ok(())
+}
+
+/// What the rows of one prediction part are about.
+struct PartRows<'a> {
+    run: &'a RunContext<'a>,
+    dplan: &'a DatasetPlan,
+    samples: &'a [Sample],
+    bp: &'a BoundPerturbation,
+    model: &'a ModelInfo,
+    /// The model's class per sample on the unperturbed images, when known.
+    clean: Option<&'a [Option<u32>]>,
+}
+
+/// The rows of one prediction part: one per (cell, class), failed where the
+/// cell could not be perturbed or predicted, or has no reference.
+fn prediction_rows(
+    p: &PartRows<'_>,
+    cells: &[Cell],
+    pred_of: &[Option<&std::result::Result<Vec<f32>, String>>],
+) -> Vec<PredictionRow> {
+    let (plan, dplan, samples, bp) = (p.run.plan, p.dplan, p.samples, p.bp);
+    let k = plan.classes.len();
+    let mut rows = Vec::with_capacity(cells.len() * k);
+    for (i, cell) in cells.iter().enumerate() {
+        let s = &samples[cell.sample];
+        let truth = match dplan.reference {
+            ReferenceMode::GroundTruth => Ok(s.label),
+            ReferenceMode::UnperturbedPrediction => match p.clean.and_then(|c| c[cell.sample]) {
+                Some(c) => Ok(Some(c)),
+                None => Err("no unperturbed prediction to compare with".to_string()),
+            },
+        };
+        let outcome = match (&cell.input, pred_of[i], truth) {
+            (Err(e), _, _) => Err(e.clone()),
+            (_, None, _) => Err("not predicted".to_string()),
+            (_, Some(Err(e)), _) => Err(e.clone()),
+            (_, _, Err(e)) => Err(e),
+            (Ok((_, mask)), Some(Ok(p)), Ok(t)) => Ok((p, t, has_region(mask.as_ref()))),
+        };
+        let region = cell
+            .input
+            .as_ref()
+            .map(|(_, m)| has_region(m.as_ref()))
+            .unwrap_or(false);
+        for c in 0..k {
+            let (probability, truth, predicted, status, error) = match &outcome {
+                Ok((p, t, _)) => (
+                    Some(f64::from(p[c])),
+                    *t,
+                    Some(argmax(p) as u32),
+                    Status::Ok,
+                    None,
+                ),
+                Err(e) => (None, s.label, None, Status::Failed, Some(e.clone())),
+            };
+            rows.push(PredictionRow {
+                run_id: p.run.run_id.to_string(),
+                suite: plan.name.clone(),
+                suite_hash: plan.suite_hash.clone(),
+                harness_version: HARNESS_VERSION.to_string(),
+                git_sha: p.run.git_sha.to_string(),
+                seed: plan.seed,
+                model: p.model.name.clone(),
+                model_hash: p.model.hash.clone(),
+                backend: p.model.backend.clone(),
+                dataset: dplan.name.clone(),
+                sample: s.id.clone(),
+                reference_mode: mode_str(dplan.reference).to_string(),
+                perturbation: bp.info.label.clone(),
+                kind: bp.info.kind.clone(),
+                parameter: bp.info.parameter.clone(),
+                point: bp.info.points[cell.point_index],
+                point_index: cell.point_index as u32,
+                truth,
+                predicted,
+                class: plan.classes[c].clone(),
+                class_index: c as u32,
+                probability,
+                has_region: region,
+                status,
+                error,
+            });
+        }
     }
-    summary.seconds = started.elapsed().as_secs_f64();
-    summary.model_seconds = models
-        .iter()
-        .map(|m| {
-            m.predictor
-                .as_ref()
-                .map(|p| p.timing().clone())
-                .unwrap_or_else(|| ModelTiming {
-                    model: m.info.name.clone(),
-                    ..ModelTiming::default()
-                })
-        })
-        .collect();
-    Ok(summary)
+    rows
 }

@@ -10,7 +10,7 @@ use sensibench_results::compare::{
 };
 use sensibench_results::{CompareSettings, Comparison, compare, load_side};
 
-use crate::{Result, RunError, io_err};
+use crate::{Result, io_err, json_err, render_err};
 
 /// The JSON file [`write_compare`] writes.
 pub const COMPARE_JSON: &str = "compare.json";
@@ -49,11 +49,11 @@ pub fn write_compare_view(
 ) -> Result<(PathBuf, PathBuf)> {
     std::fs::create_dir_all(out_dir).map_err(io_err(out_dir))?;
     let json = out_dir.join(COMPARE_JSON);
-    let text = serde_json::to_string_pretty(c).map_err(|e| RunError::Other(e.to_string()))?;
+    let text = serde_json::to_string_pretty(c).map_err(json_err(&json))?;
     std::fs::write(&json, text).map_err(io_err(&json))?;
     let html_path = out_dir.join(COMPARE_HTML);
     let html = sensibench_report::render_compare(view)
-        .map_err(|e| RunError::Other(format!("{}: {e}", html_path.display())))?;
+        .map_err(render_err(html_path.display().to_string()))?;
     std::fs::write(&html_path, html).map_err(io_err(&html_path))?;
     Ok((json, html_path))
 }

@@ -8,7 +8,9 @@ use sensibench_data::{
     CardiacPhantom, ClassFolderDataset, ClassPhantom, CtPhantom, Dataset, DicomFolderDataset,
     HashSplit, ImageCsvDataset, ImageFolderDataset, NiftiSliceDataset, SliceStacks,
 };
-use sensibench_suite::plan::{DatasetPlan, DatasetSource, SliceAxis, SliceSelection, Split};
+use sensibench_suite::plan::{
+    DatasetPlan, DatasetSource, ReferenceMode, SliceAxis, SliceSelection, Split,
+};
 
 use crate::{Result, RunError};
 
@@ -114,7 +116,7 @@ pub(crate) fn slice_stacks(plan: &DatasetPlan, seed: u64) -> Result<SliceStacks>
         split,
     } = &plan.source
     else {
-        return Err(RunError::Other(format!(
+        return Err(RunError::Invalid(format!(
             "dataset `{}` is not a `phantom_stacks` dataset",
             plan.name
         )));
@@ -181,4 +183,12 @@ fn nifti_parts(
         out.push((image.clone(), mask, list));
     }
     Ok(out)
+}
+
+/// The reference mode as the manifest spells it.
+pub(crate) fn mode_str(m: ReferenceMode) -> &'static str {
+    match m {
+        ReferenceMode::GroundTruth => "ground_truth",
+        ReferenceMode::UnperturbedPrediction => "unperturbed_prediction",
+    }
 }

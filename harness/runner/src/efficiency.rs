@@ -29,55 +29,8 @@ use sensibench_suite::plan::{
     DatasetPlan, DatasetSource, EfficiencyPlan, Plan, Schedule, TrainSize,
 };
 
+use crate::manifest::{EfficiencyInfo, HumanBandInfo, ModelInfo, StudyDataset};
 use crate::{Result, RunError};
-
-/// The study as recorded in the manifest.
-#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
-pub struct EfficiencyInfo {
-    /// The pretraining sources with their file hashes.
-    pub sources: Vec<crate::ModelInfo>,
-    /// The declared training sizes (`1`, `2`, …, `all`).
-    pub train_sizes: Vec<String>,
-    pub folds: usize,
-    pub repeats: usize,
-    /// Human-readable training recipe (steps, optimiser, loss, augmentation).
-    pub recipe: String,
-    /// The metrics (suite metrics) and clinical measures scored.
-    pub metrics: Vec<String>,
-    pub measures: Vec<String>,
-    /// Per study dataset: folds, sizes and the human band.
-    pub datasets: Vec<StudyDataset>,
-    /// The metric the human band is on, if any.
-    pub human_metric: Option<String>,
-}
-
-/// One dataset of the study.
-#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
-pub struct StudyDataset {
-    pub name: String,
-    /// Sample ids per fold.
-    pub folds: Vec<Vec<String>>,
-    /// `(declared label, n)` of the sizes run (`all` resolved per fold to
-    /// the smallest pool).
-    pub sizes: Vec<(String, usize)>,
-    /// What was skipped and why (sizes larger than the training pool).
-    pub notes: Vec<String>,
-    /// The human band per class name, if any.
-    pub bands: Vec<HumanBandInfo>,
-}
-
-/// The human inter-observer band of one class.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub struct HumanBandInfo {
-    pub class: String,
-    pub metric: String,
-    pub value: f64,
-    pub lo: f64,
-    pub hi: f64,
-    /// Pairwise scores it was computed from (0 when declared).
-    pub pairs: usize,
-    pub source: String,
-}
 
 /// Deals the samples of a dataset into `k` folds (see the module docs).
 pub fn assign_folds(
@@ -161,12 +114,12 @@ pub(crate) fn prepare(
             continue;
         };
         if samples.iter().any(|s| s.mask.is_none()) {
-            return Err(RunError::Other(format!(
+            return Err(RunError::Invalid(format!(
                 "efficiency study: dataset `{name}` has samples without a mask"
             )));
         }
         if samples.len() < eff.folds {
-            return Err(RunError::Other(format!(
+            return Err(RunError::Invalid(format!(
                 "efficiency study: dataset `{name}` has {} samples, fewer than {} folds",
                 samples.len(),
                 eff.folds
@@ -211,7 +164,7 @@ pub(crate) fn prepare(
     let sources = eff
         .sources
         .iter()
-        .map(|s| crate::ModelInfo {
+        .map(|s| ModelInfo {
             name: s.name.clone(),
             backend: "torchscript".into(),
             path: s.path.display().to_string(),
@@ -340,12 +293,14 @@ fn human_bands(
                     .iter()
                     .map(|dir| sensibench_data::load_label_map(&dir.join(name), *spacing))
                     .collect::<sensibench_core::Result<_>>()
-                    .map_err(|e| {
-                        RunError::Other(format!(
-                            "dataset `{}`: observers' masks for {}: {e}",
+                    .map_err(|source| RunError::Study {
+                        study: "efficiency study",
+                        what: format!(
+                            "dataset `{}`: observers' masks for {}",
                             d.name,
                             image.display()
-                        ))
+                        ),
+                        source,
                     })?;
                 masks.push(per);
             }
@@ -387,9 +342,9 @@ pub(crate) use train::run_study;
 
 #[cfg(not(feature = "torch"))]
 pub(crate) fn run_study(_: &StudyContext<'_>) -> Result<StudyOutcome> {
-    Err(RunError::Other(format!(
+    Err(RunError::Invalid(format!(
         "the suite has an `efficiency:` study, but {}",
-        crate::run::NO_TORCH.trim_start_matches("this sensibench ")
+        crate::models::NO_TORCH.trim_start_matches("this sensibench ")
     )))
 }
 
@@ -421,7 +376,7 @@ pub(crate) fn units(
         let voxels = datasets
             .iter()
             .find(|(d, _)| d.name == study.name)
-            .map_or(0.0, |(_, s)| crate::run::mean_voxels(s));
+            .map_or(0.0, |(_, s)| crate::units::mean_voxels(s));
         for source in &eff.sources {
             for (label, n) in &study.sizes {
                 let steps = steps_for(eff.schedule, *n, eff.batch_size) as f64;
@@ -471,14 +426,16 @@ pub(crate) struct StudyOutcome {
 mod train {
     use indicatif::{ProgressBar, ProgressStyle};
     use sensibench_backends_tch::{
-        Augment, FineTuneConfig, Loss, Optimizer, TrainingSet, fine_tune,
+        Augment, FineTuneConfig, FineTuneReport, Loss, Optimizer, TorchScriptModel, TrainingSet,
+        fine_tune,
     };
-    use sensibench_core::{HARNESS_VERSION, Image};
+    use sensibench_core::{HARNESS_VERSION, Image, Sample};
     use sensibench_metrics::{ClinicalMeasure, SegMetric, score_class};
     use sensibench_results::{EfficiencyRow, Status, write_efficiency_part};
-    use sensibench_suite::plan::{OptimizerPlan, Postprocess};
+    use sensibench_suite::plan::{OptimizerPlan, Postprocess, SourcePlan};
 
     use super::{StudyContext, StudyOutcome, steps_for, training_subset};
+    use crate::manifest::StudyDataset;
     use crate::pipeline::{prepare_input, prepare_reference};
     use crate::{Predictor, Result, RunError};
 
@@ -488,64 +445,45 @@ mod train {
         Measure(ClinicalMeasure),
     }
 
+    /// What every fine-tuning of the study scores.
+    struct Scoring {
+        /// The suite metrics, then the clinical measures, by name.
+        scores: Vec<(String, Score)>,
+        /// The non-background classes.
+        classes: Vec<u8>,
+    }
+
+    /// One study dataset, its samples prepared at the model size once.
+    struct StudyData<'a> {
+        samples: &'a [Sample],
+        /// `(input, labels)` per sample.
+        prepared: Vec<(Vec<f32>, Vec<u8>)>,
+        /// Sample indices per fold.
+        folds: Vec<Vec<usize>>,
+    }
+
+    /// One fine-tuning of the study (one unit, one part file).
+    struct FineTuning<'a> {
+        study: &'a StudyDataset,
+        source: &'a SourcePlan,
+        source_hash: &'a str,
+        /// The declared training size (`5`, `all`) and its `n`.
+        label: &'a str,
+        n: usize,
+        fold: usize,
+        repeat: usize,
+    }
+
     pub(crate) fn run_study(cx: &StudyContext<'_>) -> Result<StudyOutcome> {
         let eff = cx.eff;
-        let plan = cx.plan;
-        let mut scores: Vec<(String, Score)> = Vec::new();
-        for m in &plan.metrics {
-            scores.push((m.clone(), Score::Metric(SegMetric::from_name(m)?)));
-        }
-        for m in &eff.measures {
-            scores.push((m.clone(), Score::Measure(ClinicalMeasure::from_name(m)?)));
-        }
-        let [h, w] = eff.preprocess.size.unwrap_or([0, 0]);
-        let classes: Vec<u8> = (1..plan.classes.len()).map(|c| c as u8).collect();
-        let total: usize = cx
-            .info
-            .datasets
-            .iter()
-            .map(|d| d.sizes.len() * eff.folds * eff.repeats * eff.sources.len())
-            .sum();
-        let bar = if cx.progress {
-            let b = ProgressBar::new(total as u64);
-            b.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} [{elapsed_precise}] {bar:32} {pos}/{len} fine-tunings  {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            b
-        } else {
-            ProgressBar::hidden()
-        };
+        let scoring = scoring(cx)?;
+        let bar = progress_bar(cx);
         let mut outcome = StudyOutcome::default();
         for study in &cx.info.datasets {
             let Some((_, samples)) = cx.datasets.iter().find(|(d, _)| d.name == study.name) else {
                 continue;
             };
-            // the inputs and labels at the model size, prepared once
-            let mut prepared: Vec<(Vec<f32>, Vec<u8>)> = Vec::with_capacity(samples.len());
-            for s in samples {
-                let x = prepare_input(&s.image, &eff.preprocess)?;
-                let mask = s
-                    .mask
-                    .as_ref()
-                    .ok_or_else(|| RunError::Other(format!("sample `{}` has no mask", s.id)))?;
-                let y: Vec<u8> = prepare_reference(mask, &eff.preprocess)?
-                    .iter()
-                    .map(|&v| v as u8)
-                    .collect();
-                prepared.push((x, y));
-            }
-            let folds: Vec<Vec<usize>> = study
-                .folds
-                .iter()
-                .map(|ids| {
-                    ids.iter()
-                        .filter_map(|id| samples.iter().position(|s| &s.id == id))
-                        .collect()
-                })
-                .collect();
+            let data = study_data(cx, study, samples)?;
             for (si, source) in eff.sources.iter().enumerate() {
                 let source_hash = cx
                     .info
@@ -556,154 +494,16 @@ mod train {
                 for (label, n) in &study.sizes {
                     for fold in 0..eff.folds {
                         for repeat in 0..eff.repeats {
-                            let part =
-                                super::part_name(&study.name, &source.name, label, fold, repeat);
-                            if !cx.owned.owns(&format!("efficiency/{part}.parquet")) {
-                                bar.inc(1);
-                                continue;
-                            }
-                            if cx.resume
-                                && sensibench_results::efficiency_part_path(cx.run_dir, &part)
-                                    .is_file()
-                            {
-                                outcome.parts_skipped += 1;
-                                bar.inc(1);
-                                continue;
-                            }
-                            bar.set_message(format!(
-                                "{} · {} · n = {label} · fold {}",
-                                study.name,
-                                source.name,
-                                fold + 1
-                            ));
-                            let subset =
-                                training_subset(&folds, fold, repeat, *n, plan.seed, &study.name);
-                            let set = TrainingSet::new(
-                                subset.iter().map(|&i| prepared[i].0.clone()).collect(),
-                                subset.iter().map(|&i| prepared[i].1.clone()).collect(),
-                                [1, h, w],
-                            )?;
-                            let steps = steps_for(eff.schedule, *n, eff.batch_size);
-                            let cfg = FineTuneConfig {
-                                steps,
-                                batch_size: eff.batch_size,
-                                optimizer: match eff.optimizer {
-                                    OptimizerPlan::Adam => Optimizer::Adam,
-                                    OptimizerPlan::AdamW => Optimizer::AdamW,
-                                    OptimizerPlan::Sgd { momentum } => Optimizer::Sgd { momentum },
-                                },
-                                learning_rate: eff.learning_rate,
-                                weight_decay: eff.weight_decay,
-                                loss: Loss {
-                                    ce_weight: eff.ce_weight,
-                                    dice_weight: eff.dice_weight,
-                                },
-                                augment: Augment {
-                                    flip_x: eff.augment.flip_x,
-                                    flip_y: eff.augment.flip_y,
-                                    rot90: eff.augment.rot90,
-                                    scale: eff.augment.scale,
-                                    shift: eff.augment.shift,
-                                },
-                                classes: plan.classes.len(),
-                                seed: sensibench_core::derive_seed(
-                                    plan.seed,
-                                    &[
-                                        "finetune",
-                                        &study.name,
-                                        &source.name,
-                                        &n.to_string(),
-                                        &fold.to_string(),
-                                        &repeat.to_string(),
-                                    ],
-                                ),
-                                threads: eff.threads,
+                            let unit = FineTuning {
+                                study,
+                                source,
+                                source_hash: &source_hash,
+                                label,
+                                n: *n,
+                                fold,
+                                repeat,
                             };
-                            let name = format!("{}@n{label}f{fold}", source.name);
-                            let trained = fine_tune(&name, &source.path, &set, &cfg);
-                            let test: Vec<&sensibench_core::Sample> =
-                                folds[fold].iter().map(|&i| &samples[i]).collect();
-                            let base = EfficiencyRow {
-                                run_id: cx.run_id.to_string(),
-                                suite: plan.name.clone(),
-                                suite_hash: plan.suite_hash.clone(),
-                                harness_version: HARNESS_VERSION.into(),
-                                git_sha: cx.git_sha.to_string(),
-                                seed: plan.seed,
-                                source: source.name.clone(),
-                                source_hash: source_hash.clone(),
-                                dataset: study.name.clone(),
-                                sample: String::new(),
-                                n: *n as u32,
-                                n_label: label.clone(),
-                                fold: fold as u32,
-                                repeat: repeat as u32,
-                                class: String::new(),
-                                class_index: 0,
-                                metric: String::new(),
-                                value: None,
-                                reference_value: None,
-                                steps: steps as u32,
-                                final_loss: None,
-                                train_seconds: 0.0,
-                                status: Status::Ok,
-                                error: None,
-                            };
-                            let mut rows = Vec::new();
-                            match trained {
-                                Err(e) => {
-                                    let reason = e.to_string();
-                                    for s in &test {
-                                        for &c in &classes {
-                                            for (mname, _) in &scores {
-                                                rows.push(EfficiencyRow {
-                                                    sample: s.id.clone(),
-                                                    class: plan.classes[c as usize].clone(),
-                                                    class_index: u32::from(c),
-                                                    metric: mname.clone(),
-                                                    status: Status::Failed,
-                                                    error: Some(reason.clone()),
-                                                    ..base.clone()
-                                                });
-                                            }
-                                        }
-                                    }
-                                }
-                                Ok((model, report)) => {
-                                    let mut predictor = Predictor::with_processing(
-                                        &name,
-                                        Box::new(model),
-                                        eff.preprocess.clone(),
-                                        Postprocess::Argmax,
-                                        8,
-                                    );
-                                    let items: Vec<crate::Item<'_>> =
-                                        test.iter().map(|s| (&s.image, None)).collect();
-                                    let preds = predictor.predict(&items);
-                                    let base = EfficiencyRow {
-                                        final_loss: report.losses.last().copied(),
-                                        train_seconds: report.seconds,
-                                        ..base
-                                    };
-                                    for (s, pred) in test.iter().zip(preds) {
-                                        score_sample(
-                                            &base,
-                                            s,
-                                            &pred,
-                                            &classes,
-                                            &plan.classes,
-                                            &scores,
-                                            &mut rows,
-                                        );
-                                    }
-                                }
-                            }
-                            outcome.failed_rows +=
-                                rows.iter().filter(|r| r.status == Status::Failed).count();
-                            outcome.rows += rows.len();
-                            write_efficiency_part(cx.run_dir, &part, &rows)?;
-                            outcome.parts_written += 1;
-                            bar.inc(1);
+                            run_unit(cx, &scoring, &data, &unit, &bar, &mut outcome)?;
                         }
                     }
                 }
@@ -711,6 +511,277 @@ mod train {
         }
         bar.finish_and_clear();
         Ok(outcome)
+    }
+
+    /// The suite's metrics and the study's measures, and the classes scored.
+    fn scoring(cx: &StudyContext<'_>) -> Result<Scoring> {
+        let mut scores: Vec<(String, Score)> = Vec::new();
+        for m in &cx.plan.metrics {
+            scores.push((m.clone(), Score::Metric(SegMetric::from_name(m)?)));
+        }
+        for m in &cx.eff.measures {
+            scores.push((m.clone(), Score::Measure(ClinicalMeasure::from_name(m)?)));
+        }
+        let classes: Vec<u8> = (1..cx.plan.classes.len()).map(|c| c as u8).collect();
+        Ok(Scoring { scores, classes })
+    }
+
+    /// The bar of the study's fine-tunings (hidden without `progress`).
+    fn progress_bar(cx: &StudyContext<'_>) -> ProgressBar {
+        let eff = cx.eff;
+        let total: usize = cx
+            .info
+            .datasets
+            .iter()
+            .map(|d| d.sizes.len() * eff.folds * eff.repeats * eff.sources.len())
+            .sum();
+        if cx.progress {
+            let b = ProgressBar::new(total as u64);
+            b.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:32} {pos}/{len} fine-tunings  {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            b
+        } else {
+            ProgressBar::hidden()
+        }
+    }
+
+    /// The inputs and labels of `samples` at the model size, and the folds
+    /// of `study` as sample indices.
+    fn study_data<'a>(
+        cx: &StudyContext<'_>,
+        study: &StudyDataset,
+        samples: &'a [Sample],
+    ) -> Result<StudyData<'a>> {
+        let eff = cx.eff;
+        let mut prepared: Vec<(Vec<f32>, Vec<u8>)> = Vec::with_capacity(samples.len());
+        for s in samples {
+            let x = prepare_input(&s.image, &eff.preprocess)?;
+            let mask = s
+                .mask
+                .as_ref()
+                .ok_or_else(|| RunError::Invalid(format!("sample `{}` has no mask", s.id)))?;
+            let y: Vec<u8> = prepare_reference(mask, &eff.preprocess)?
+                .iter()
+                .map(|&v| v as u8)
+                .collect();
+            prepared.push((x, y));
+        }
+        let folds: Vec<Vec<usize>> = study
+            .folds
+            .iter()
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|id| samples.iter().position(|s| &s.id == id))
+                    .collect()
+            })
+            .collect();
+        Ok(StudyData {
+            samples,
+            prepared,
+            folds,
+        })
+    }
+
+    /// Runs one fine-tuning, unless another shard owns it or (`resume`) its
+    /// part exists: trains on the subset, scores the held-out fold, writes
+    /// the part.
+    fn run_unit(
+        cx: &StudyContext<'_>,
+        scoring: &Scoring,
+        data: &StudyData<'_>,
+        u: &FineTuning<'_>,
+        bar: &ProgressBar,
+        outcome: &mut StudyOutcome,
+    ) -> Result<()> {
+        let (eff, plan, study) = (cx.eff, cx.plan, u.study);
+        let part = super::part_name(&study.name, &u.source.name, u.label, u.fold, u.repeat);
+        if !cx.owned.owns(&format!("efficiency/{part}.parquet")) {
+            bar.inc(1);
+            return Ok(());
+        }
+        if cx.resume && sensibench_results::efficiency_part_path(cx.run_dir, &part).is_file() {
+            outcome.parts_skipped += 1;
+            bar.inc(1);
+            return Ok(());
+        }
+        bar.set_message(format!(
+            "{} · {} · n = {} · fold {}",
+            study.name,
+            u.source.name,
+            u.label,
+            u.fold + 1
+        ));
+        let subset = training_subset(&data.folds, u.fold, u.repeat, u.n, plan.seed, &study.name);
+        let [h, w] = eff.preprocess.size.unwrap_or([0, 0]);
+        let set = TrainingSet::new(
+            subset.iter().map(|&i| data.prepared[i].0.clone()).collect(),
+            subset.iter().map(|&i| data.prepared[i].1.clone()).collect(),
+            [1, h, w],
+        )?;
+        let steps = steps_for(eff.schedule, u.n, eff.batch_size);
+        let cfg = fine_tune_config(cx, u, steps);
+        let name = format!("{}@n{}f{}", u.source.name, u.label, u.fold);
+        let trained = fine_tune(&name, &u.source.path, &set, &cfg);
+        let test: Vec<&Sample> = data.folds[u.fold]
+            .iter()
+            .map(|&i| &data.samples[i])
+            .collect();
+        let base = base_row(cx, u, steps);
+        let rows = match trained {
+            Err(e) => failed_rows(&base, &test, scoring, &plan.classes, &e.to_string()),
+            Ok((model, report)) => scored_rows(cx, &name, model, &report, base, &test, scoring),
+        };
+        outcome.failed_rows += rows.iter().filter(|r| r.status == Status::Failed).count();
+        outcome.rows += rows.len();
+        write_efficiency_part(cx.run_dir, &part, &rows)?;
+        outcome.parts_written += 1;
+        bar.inc(1);
+        Ok(())
+    }
+
+    /// The study's recipe for one fine-tuning, seeded by (suite seed,
+    /// dataset, source, n, fold, repeat).
+    fn fine_tune_config(cx: &StudyContext<'_>, u: &FineTuning<'_>, steps: usize) -> FineTuneConfig {
+        let (eff, plan) = (cx.eff, cx.plan);
+        FineTuneConfig {
+            steps,
+            batch_size: eff.batch_size,
+            optimizer: match eff.optimizer {
+                OptimizerPlan::Adam => Optimizer::Adam,
+                OptimizerPlan::AdamW => Optimizer::AdamW,
+                OptimizerPlan::Sgd { momentum } => Optimizer::Sgd { momentum },
+            },
+            learning_rate: eff.learning_rate,
+            weight_decay: eff.weight_decay,
+            loss: Loss {
+                ce_weight: eff.ce_weight,
+                dice_weight: eff.dice_weight,
+            },
+            augment: Augment {
+                flip_x: eff.augment.flip_x,
+                flip_y: eff.augment.flip_y,
+                rot90: eff.augment.rot90,
+                scale: eff.augment.scale,
+                shift: eff.augment.shift,
+            },
+            classes: plan.classes.len(),
+            seed: sensibench_core::derive_seed(
+                plan.seed,
+                &[
+                    "finetune",
+                    &u.study.name,
+                    &u.source.name,
+                    &u.n.to_string(),
+                    &u.fold.to_string(),
+                    &u.repeat.to_string(),
+                ],
+            ),
+            threads: eff.threads,
+        }
+    }
+
+    /// The fields every row of one fine-tuning shares (sample, class,
+    /// metric and scores left empty).
+    fn base_row(cx: &StudyContext<'_>, u: &FineTuning<'_>, steps: usize) -> EfficiencyRow {
+        let plan = cx.plan;
+        EfficiencyRow {
+            run_id: cx.run_id.to_string(),
+            suite: plan.name.clone(),
+            suite_hash: plan.suite_hash.clone(),
+            harness_version: HARNESS_VERSION.into(),
+            git_sha: cx.git_sha.to_string(),
+            seed: plan.seed,
+            source: u.source.name.clone(),
+            source_hash: u.source_hash.to_string(),
+            dataset: u.study.name.clone(),
+            sample: String::new(),
+            n: u.n as u32,
+            n_label: u.label.to_string(),
+            fold: u.fold as u32,
+            repeat: u.repeat as u32,
+            class: String::new(),
+            class_index: 0,
+            metric: String::new(),
+            value: None,
+            reference_value: None,
+            steps: steps as u32,
+            final_loss: None,
+            train_seconds: 0.0,
+            status: Status::Ok,
+            error: None,
+        }
+    }
+
+    /// A failed row per (test sample, class, score) of a fine-tuning that
+    /// failed with `reason`.
+    fn failed_rows(
+        base: &EfficiencyRow,
+        test: &[&Sample],
+        scoring: &Scoring,
+        names: &[String],
+        reason: &str,
+    ) -> Vec<EfficiencyRow> {
+        let mut rows = Vec::new();
+        for s in test {
+            for &c in &scoring.classes {
+                for (mname, _) in &scoring.scores {
+                    rows.push(EfficiencyRow {
+                        sample: s.id.clone(),
+                        class: names[c as usize].clone(),
+                        class_index: u32::from(c),
+                        metric: mname.clone(),
+                        status: Status::Failed,
+                        error: Some(reason.to_string()),
+                        ..base.clone()
+                    });
+                }
+            }
+        }
+        rows
+    }
+
+    /// The fine-tuned `model` (named `name`) predicts the `test` samples,
+    /// scored per class and score.
+    fn scored_rows(
+        cx: &StudyContext<'_>,
+        name: &str,
+        model: TorchScriptModel,
+        report: &FineTuneReport,
+        base: EfficiencyRow,
+        test: &[&Sample],
+        scoring: &Scoring,
+    ) -> Vec<EfficiencyRow> {
+        let mut predictor = Predictor::with_processing(
+            name,
+            Box::new(model),
+            cx.eff.preprocess.clone(),
+            Postprocess::Argmax,
+            8,
+        );
+        let items: Vec<crate::Item<'_>> = test.iter().map(|s| (&s.image, None)).collect();
+        let preds = predictor.predict(&items);
+        let base = EfficiencyRow {
+            final_loss: report.losses.last().copied(),
+            train_seconds: report.seconds,
+            ..base
+        };
+        let mut rows = Vec::new();
+        for (s, pred) in test.iter().zip(preds) {
+            score_sample(
+                &base,
+                s,
+                &pred,
+                &scoring.classes,
+                &cx.plan.classes,
+                &scoring.scores,
+                &mut rows,
+            );
+        }
+        rows
     }
 
     fn score_sample(
@@ -740,7 +811,9 @@ mod train {
                             Score::Metric(m) => score_class(p, r, c, &[*m])
                                 .map(|v| (v[0], None))
                                 .map_err(|e| e.to_string()),
-                            Score::Measure(m) => measure(*m, &s.image, p, r, c),
+                            Score::Measure(m) => {
+                                measure(*m, &s.image, p, r, c).map_err(|e| e.to_string())
+                            }
                         },
                     };
                 match result {
@@ -764,11 +837,9 @@ mod train {
         pred: &sensibench_core::LabelMap,
         reference: &sensibench_core::LabelMap,
         class: u8,
-    ) -> std::result::Result<(f64, Option<f64>), String> {
-        let p = m.compute(image, pred, class).map_err(|e| e.to_string())?;
-        let r = m
-            .compute(image, reference, class)
-            .map_err(|e| e.to_string())?;
+    ) -> sensibench_core::Result<(f64, Option<f64>)> {
+        let p = m.compute(image, pred, class)?;
+        let r = m.compute(image, reference, class)?;
         Ok((p, Some(r)))
     }
 }

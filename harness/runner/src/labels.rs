@@ -25,7 +25,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use sensibench_core::{Sample, derive_seed};
+use sensibench_core::derive_seed;
 use sensibench_data::{Dataset, SliceStacks};
 use sensibench_labels::{
     Cut, Effort, KappaCi, LabelSet, RankingAnnotatorModel, RankingSession, SingleAnnotatorModel,
@@ -40,7 +40,10 @@ use sensibench_report::labels::{
     TruthAgreement,
 };
 
-use crate::{Result, RunError, io_err};
+use crate::{Result, RunError, io_err, json_err};
+
+/// The study's name in its errors (`label study: rankings: …`).
+const STUDY: &str = "label study";
 
 fn ci_out(k: KappaCi) -> CiOut {
     CiOut {
@@ -69,12 +72,17 @@ fn stacks_of(plan: &Plan, name: &str) -> Result<SliceStacks> {
         .datasets
         .iter()
         .find(|d| d.name == name)
-        .ok_or_else(|| RunError::Other(format!("label study: no dataset `{name}`")))?;
+        .ok_or_else(|| RunError::Invalid(format!("{STUDY}: no dataset `{name}`")))?;
     crate::datasets::slice_stacks(d, plan.seed)
 }
 
+/// The error of the study step `what` (`label study: {what}: {e}`).
 fn core_err(what: &str) -> impl FnOnce(sensibench_core::Error) -> RunError + '_ {
-    move |e| RunError::Other(format!("label study: {what}: {e}"))
+    move |source| RunError::Study {
+        study: STUDY,
+        what: what.to_string(),
+        source,
+    }
 }
 
 fn triple(
@@ -107,8 +115,8 @@ fn ranking_labels(
 ) -> Result<(Vec<f64>, Vec<u32>, Vec<f64>)> {
     let fit = bradley_terry_ids(ids, sessions, alpha).map_err(core_err("Bradley–Terry"))?;
     if let Some(i) = fit.comparisons.iter().position(|&c| c == 0) {
-        return Err(RunError::Other(format!(
-            "label study: image `{}` was never ranked in {pass}; every annotated image needs a ranking",
+        return Err(RunError::Invalid(format!(
+            "{STUDY}: image `{}` was never ranked in {pass}; every annotated image needs a ranking",
             ids[i]
         )));
     }
@@ -138,6 +146,88 @@ pub(crate) struct Prepared {
     pub models: Vec<ModelPlan>,
 }
 
+/// The images of the study, in the order of the slice stacks.
+struct StudyImages {
+    ids: Vec<String>,
+    /// Each image's true position on the ordinal axis.
+    positions: Vec<f64>,
+    /// Each image's true class.
+    truth: Vec<u32>,
+}
+
+impl StudyImages {
+    fn of(stacks: &SliceStacks) -> Self {
+        let n = stacks.len();
+        StudyImages {
+            ids: (0..n).map(|i| stacks.sample_id(i)).collect(),
+            positions: (0..n).map(|i| stacks.position(i)).collect(),
+            truth: (0..n).map(|i| stacks.class(i)).collect(),
+        }
+    }
+}
+
+/// The consensus of the first ranking passes.
+struct RankingConsensus {
+    /// Bradley–Terry score per image.
+    scores: Vec<f64>,
+    /// The class cut from the scores, per image.
+    labels: Vec<u32>,
+    cut_points: Vec<f64>,
+    /// Images per class of the consensus: every pass is cut into these.
+    counts: Vec<usize>,
+    /// Batches ranked in the first passes (the ranking's effort).
+    batches: usize,
+}
+
+/// One pass's labels of every image (for the agreement tables).
+struct PassSet {
+    /// `ranking` or `single`.
+    method: &'static str,
+    /// The pass, as its annotator is recorded (`a`, `a/repeat`).
+    name: String,
+    /// The annotator (the name without `/repeat`).
+    annotator: String,
+    labels: Vec<u32>,
+}
+
+/// How the study's kappas are computed.
+#[derive(Clone, Copy)]
+struct KappaSpec {
+    /// Number of classes.
+    k: usize,
+    /// Bootstrap resamples of each interval.
+    resamples: usize,
+    level: f64,
+    /// The study's seed, from which each table's is derived.
+    seed: u64,
+}
+
+/// The classifier fine-tuned on each label source, as a model of the run.
+fn classifier_plans(lp: &LabelStudyPlan, dir: &Path) -> Vec<ModelPlan> {
+    let model_plan = |source: LabelSource| ModelPlan {
+        name: model_name(source),
+        backend: sensibench_suite::plan::BackendPlan::TorchScript {
+            path: dir.join("models").join(format!("{}.pt", source.name())),
+            threads: lp.training.threads,
+        },
+        preprocess: lp.training.preprocess.clone(),
+        postprocess: sensibench_suite::plan::Postprocess::Softmax,
+        batch_size: 32,
+        isolate: sensibench_suite::plan::Isolation::InProcess,
+    };
+    lp.training.sources.iter().map(|&s| model_plan(s)).collect()
+}
+
+/// Whether `run_dir` holds this suite's finished study: its `study.json`
+/// and every classifier.
+fn is_finished(plan: &Plan, run_dir: &Path, models: &[ModelPlan]) -> bool {
+    read_study(run_dir).is_some_and(|r| r.suite_hash == plan.suite_hash)
+        && models.iter().all(|m| match &m.backend {
+            sensibench_suite::plan::BackendPlan::TorchScript { path, .. } => path.is_file(),
+            _ => false,
+        })
+}
+
 /// Runs the annotation part of the study and trains the classifiers; with
 /// `resume` and a finished study in `run_dir`, reuses it.
 pub(crate) fn prepare(
@@ -150,36 +240,88 @@ pub(crate) fn prepare(
 ) -> Result<Prepared> {
     let dir = labels_dir(run_dir);
     std::fs::create_dir_all(dir.join("models")).map_err(io_err(&dir))?;
-    let model_plan = |source: LabelSource| ModelPlan {
-        name: model_name(source),
-        backend: sensibench_suite::plan::BackendPlan::TorchScript {
-            path: dir.join("models").join(format!("{}.pt", source.name())),
-            threads: lp.training.threads,
-        },
-        preprocess: lp.training.preprocess.clone(),
-        postprocess: sensibench_suite::plan::Postprocess::Softmax,
-        batch_size: 32,
-        isolate: sensibench_suite::plan::Isolation::InProcess,
-    };
-    let models: Vec<ModelPlan> = lp.training.sources.iter().map(|&s| model_plan(s)).collect();
-    if resume
-        && read_study(run_dir).is_some_and(|r| r.suite_hash == plan.suite_hash)
-        && models.iter().all(|m| match &m.backend {
-            sensibench_suite::plan::BackendPlan::TorchScript { path, .. } => path.is_file(),
-            _ => false,
-        })
-    {
+    let models = classifier_plans(lp, &dir);
+    if resume && is_finished(plan, run_dir, &models) {
         return Ok(Prepared { models });
     }
 
     let k = plan.classes.len();
     let stacks = stacks_of(plan, &lp.dataset)?;
     let n = stacks.len();
-    let ids: Vec<String> = (0..n).map(|i| stacks.sample_id(i)).collect();
-    let positions: Vec<f64> = (0..n).map(|i| stacks.position(i)).collect();
-    let truth: Vec<u32> = (0..n).map(|i| stacks.class(i)).collect();
+    let images = StudyImages::of(&stacks);
 
-    // --- rankings
+    let sessions = ranking_sessions(plan, lp, &dir, &images)?;
+    let ranked = ranking_consensus(lp, &sessions, &images.ids, k)?;
+    let mut notes: Vec<String> = Vec::new();
+
+    // one image at a time, in the same time
+    let effort = Effort {
+        seconds_per_batch: lp.ranking.seconds_per_batch,
+        seconds_per_label: lp.single.seconds_per_label,
+    };
+    let per_image = effort
+        .single_labels_per_image(ranked.batches, n)
+        .map_err(core_err("effort"))?;
+    let singles = single_labels(plan, lp, &dir, &images, stacks.cuts(), per_image)?;
+    let (single_labels, voters) = single_consensus(&singles, per_image, &images.ids, k)?;
+
+    let mut pass_sets = ranking_pass_sets(&images.ids, &sessions, lp.alpha, &ranked, &mut notes);
+    pass_sets.extend(single_pass_sets(&images.ids, &singles, &mut notes));
+
+    let spec = KappaSpec {
+        k,
+        resamples: bootstrap,
+        level,
+        seed: derive_seed(plan.seed, &["label-study"]),
+    };
+    let truth_rows = truth_agreement(
+        &images.truth,
+        &ranked.labels,
+        &single_labels,
+        voters,
+        &pass_sets,
+        spec,
+    )?;
+    let observers = observer_agreement(&pass_sets, spec)?;
+
+    let training = train_all(
+        plan,
+        lp,
+        &stacks,
+        &images.truth,
+        &ranked.labels,
+        &single_labels,
+        &dir,
+    )?;
+
+    let result = LabelStudyResult {
+        classes: plan.classes.clone(),
+        truth: truth_rows,
+        observers,
+        axis: axis_points(&images, &ranked),
+        cut_points: ranked.cut_points,
+        alpha: lp.alpha,
+        effort: effort_out(lp, n, ranked.batches, voters),
+        models: annotation_models(lp),
+        training,
+        level,
+        notes,
+        suite_hash: plan.suite_hash.clone(),
+    };
+    write_study(&dir, &result)?;
+    Ok(Prepared { models })
+}
+
+/// The ranking sessions of the study: the recorded ones (copied to
+/// `rankings.csv`), or those simulated for every annotator and the first
+/// one's repeat (written to `rankings.csv` and read back through the same
+/// reader).
+fn ranking_sessions(
+    plan: &Plan,
+    lp: &LabelStudyPlan,
+    dir: &Path,
+    images: &StudyImages,
+) -> Result<Vec<RankingSession>> {
     let rk = &lp.ranking;
     let rmodel = RankingAnnotatorModel {
         noise: rk.noise,
@@ -187,11 +329,11 @@ pub(crate) fn prepare(
         views_per_image: rk.views_per_image,
     };
     let rankings_csv = dir.join("rankings.csv");
-    let sessions: Vec<RankingSession> = match &rk.sessions {
+    match &rk.sessions {
         Some(path) => {
             let sessions = read_rankings(path).map_err(core_err("rankings"))?;
             write_rankings(&rankings_csv, &sessions).map_err(core_err("rankings"))?;
-            sessions
+            Ok(sessions)
         }
         None => {
             let mut all = Vec::new();
@@ -202,28 +344,30 @@ pub(crate) fn prepare(
                 .chain(std::iter::once(format!("{}{REPEAT}", rk.annotators[0])));
             for a in passes {
                 all.extend(
-                    simulate_rankings(&ids, &positions, &rmodel, &a, plan.seed)
+                    simulate_rankings(&images.ids, &images.positions, &rmodel, &a, plan.seed)
                         .map_err(core_err("simulated rankings"))?,
                 );
             }
             write_rankings(&rankings_csv, &all).map_err(core_err("rankings"))?;
-            read_rankings(&rankings_csv).map_err(core_err("rankings"))?
+            read_rankings(&rankings_csv).map_err(core_err("rankings"))
         }
-    };
-    let mut by_annotator: BTreeMap<&str, Vec<RankingSession>> = BTreeMap::new();
-    for s in &sessions {
-        by_annotator
-            .entry(s.annotator.as_str())
-            .or_default()
-            .push(s.clone());
     }
+}
+
+/// The Bradley–Terry consensus of every first-pass session, cut as declared.
+fn ranking_consensus(
+    lp: &LabelStudyPlan,
+    sessions: &[RankingSession],
+    ids: &[String],
+    k: usize,
+) -> Result<RankingConsensus> {
     let first_pass: Vec<RankingSession> = sessions
         .iter()
         .filter(|s| !s.annotator.ends_with(REPEAT))
         .cloned()
         .collect();
-    let (scores, rank_labels, cut_points) = ranking_labels(
-        &ids,
+    let (scores, labels, cut_points) = ranking_labels(
+        ids,
         &first_pass,
         lp.alpha,
         &declared_cut(&lp.cut),
@@ -232,32 +376,42 @@ pub(crate) fn prepare(
     // Each pass is cut into the consensus' class sizes, so that a pass's
     // weaker fit (fewer comparisons, more shrinkage) does not move images
     // towards the middle class.
-    let consensus_counts: Vec<usize> = (0..k)
-        .map(|c| rank_labels.iter().filter(|&&l| l as usize == c).count())
+    let counts: Vec<usize> = (0..k)
+        .map(|c| labels.iter().filter(|&&l| l as usize == c).count())
         .collect();
-    let mut notes: Vec<String> = Vec::new();
-    let batches = first_pass.len();
+    Ok(RankingConsensus {
+        scores,
+        labels,
+        cut_points,
+        counts,
+        batches: first_pass.len(),
+    })
+}
 
-    // --- one image at a time, in the same time
+/// The one-at-a-time labels of the study: the recorded ones (copied to
+/// `single.csv`), or `per_image` simulated passes (at least one per
+/// annotator) and the first annotator's repeat (written to `single.csv` and
+/// read back).
+fn single_labels(
+    plan: &Plan,
+    lp: &LabelStudyPlan,
+    dir: &Path,
+    images: &StudyImages,
+    cuts: &[f64],
+    per_image: usize,
+) -> Result<Vec<SingleLabel>> {
     let sg = &lp.single;
-    let effort = Effort {
-        seconds_per_batch: rk.seconds_per_batch,
-        seconds_per_label: sg.seconds_per_label,
-    };
-    let per_image = effort
-        .single_labels_per_image(batches, n)
-        .map_err(core_err("effort"))?;
     let smodel = SingleAnnotatorModel {
         error_rate: sg.error_rate,
     };
     let single_csv = dir.join("single.csv");
-    let singles: Vec<SingleLabel> = match &sg.labels {
+    match &sg.labels {
         Some(path) => {
             let labels =
                 read_single_labels(path, Some(&plan.classes)).map_err(core_err("labels"))?;
             write_single_labels(&single_csv, &labels, Some(&plan.classes))
                 .map_err(core_err("labels"))?;
-            labels
+            Ok(labels)
         }
 
         None => {
@@ -277,10 +431,10 @@ pub(crate) fn prepare(
             for a in &passes {
                 all.extend(
                     simulate_single(
-                        &ids,
-                        &truth,
-                        &positions,
-                        stacks.cuts(),
+                        &images.ids,
+                        &images.truth,
+                        &images.positions,
+                        cuts,
                         &smodel,
                         a,
                         plan.seed,
@@ -290,12 +444,22 @@ pub(crate) fn prepare(
             }
             write_single_labels(&single_csv, &all, Some(&plan.classes))
                 .map_err(core_err("labels"))?;
-            read_single_labels(&single_csv, Some(&plan.classes)).map_err(core_err("labels"))?
+            read_single_labels(&single_csv, Some(&plan.classes)).map_err(core_err("labels"))
         }
-    };
-    // The consensus uses the first `per_image` passes (equal effort).
+    }
+}
+
+/// The consensus one-at-a-time label of every image, the majority vote of
+/// the first `per_image` first passes (equal effort), and how many passes
+/// voted.
+fn single_consensus(
+    singles: &[SingleLabel],
+    per_image: usize,
+    ids: &[String],
+    k: usize,
+) -> Result<(Vec<u32>, usize)> {
     let mut pass_order: Vec<String> = Vec::new();
-    for s in &singles {
+    for s in singles {
         if !s.annotator.ends_with(REPEAT) && !pass_order.contains(&s.annotator) {
             pass_order.push(s.annotator.clone());
         }
@@ -307,125 +471,182 @@ pub(crate) fn prepare(
         .cloned()
         .collect();
     let votes = consensus(&pool, k).map_err(core_err("consensus"))?;
-    let single_labels: Vec<u32> = ids
+    let labels: Vec<u32> = ids
         .iter()
         .map(|id| {
             votes.get(id).copied().ok_or_else(|| {
-                RunError::Other(format!(
-                    "label study: image `{id}` has no one-at-a-time label"
-                ))
+                RunError::Invalid(format!("{STUDY}: image `{id}` has no one-at-a-time label"))
             })
         })
         .collect::<Result<_>>()?;
+    Ok((labels, used.len()))
+}
 
-    // --- per-pass label sets
-    let mut pass_sets: Vec<(String, String, String, Vec<u32>)> = Vec::new(); // (method, name, annotator, labels)
+/// Every ranking pass (annotator), cut into the consensus' class sizes; a
+/// pass that cannot be fitted is left out with a note.
+fn ranking_pass_sets(
+    ids: &[String],
+    sessions: &[RankingSession],
+    alpha: f64,
+    ranked: &RankingConsensus,
+    notes: &mut Vec<String>,
+) -> Vec<PassSet> {
+    let mut by_annotator: BTreeMap<&str, Vec<RankingSession>> = BTreeMap::new();
+    for s in sessions {
+        by_annotator
+            .entry(s.annotator.as_str())
+            .or_default()
+            .push(s.clone());
+    }
+    let mut sets = Vec::new();
     for (a, ss) in &by_annotator {
         match ranking_labels(
-            &ids,
+            ids,
             ss,
-            lp.alpha,
-            &Cut::Counts(consensus_counts.clone()),
+            alpha,
+            &Cut::Counts(ranked.counts.clone()),
             &format!("pass `{a}`"),
         ) {
-            Ok((_, labels, _)) => {
-                let who = a.trim_end_matches(REPEAT).to_string();
-                pass_sets.push(("ranking".into(), a.to_string(), who, labels));
-            }
+            Ok((_, labels, _)) => sets.push(PassSet {
+                method: "ranking",
+                name: a.to_string(),
+                annotator: a.trim_end_matches(REPEAT).to_string(),
+                labels,
+            }),
             Err(e) => notes.push(format!(
                 "ranking pass `{a}` is left out of the agreement tables: {e}"
             )),
         }
     }
+    sets
+}
+
+/// Every one-at-a-time annotator's first pass and repeat (the extra
+/// `/pass` passes are not compared); a pass that does not label every
+/// image is left out with a note.
+fn single_pass_sets(
+    ids: &[String],
+    singles: &[SingleLabel],
+    notes: &mut Vec<String>,
+) -> Vec<PassSet> {
     let mut single_by: BTreeMap<&str, BTreeMap<&str, u32>> = BTreeMap::new();
-    for s in &singles {
+    for s in singles {
         single_by
             .entry(s.annotator.as_str())
             .or_default()
             .insert(s.image.as_str(), s.label);
     }
+    let mut sets = Vec::new();
     for (a, m) in &single_by {
         if a.contains("/pass") {
             continue;
         }
         let labels: Option<Vec<u32>> = ids.iter().map(|id| m.get(id.as_str()).copied()).collect();
         match labels {
-            Some(labels) => {
-                let who = a.trim_end_matches(REPEAT).to_string();
-                pass_sets.push(("single".into(), a.to_string(), who, labels));
-            }
+            Some(labels) => sets.push(PassSet {
+                method: "single",
+                name: a.to_string(),
+                annotator: a.trim_end_matches(REPEAT).to_string(),
+                labels,
+            }),
             None => notes.push(format!(
                 "one-at-a-time pass `{a}` does not label every image; it is left out of the agreement tables"
             )),
         }
     }
+    sets
+}
 
-    // --- agreement with the truth
-    let seed = derive_seed(plan.seed, &["label-study"]);
-    let mut truth_rows = vec![
+/// Agreement with the truth of the two consensus label sets (`voters`
+/// one-at-a-time passes voted) and of every pass.
+fn truth_agreement(
+    truth: &[u32],
+    ranking: &[u32],
+    single: &[u32],
+    voters: usize,
+    pass_sets: &[PassSet],
+    spec: KappaSpec,
+) -> Result<Vec<TruthAgreement>> {
+    let KappaSpec {
+        k,
+        resamples,
+        level,
+        seed,
+    } = spec;
+    let mut rows = vec![
         TruthAgreement {
             label_set: "ranking consensus (Bradley–Terry)".into(),
             method: "ranking".into(),
             consensus: true,
-            accuracy: accuracy(&rank_labels, &truth),
+            accuracy: accuracy(ranking, truth),
             kappa: triple(
-                &rank_labels,
-                &truth,
+                ranking,
+                truth,
                 k,
-                bootstrap,
+                resamples,
                 level,
                 derive_seed(seed, &["ranking"]),
             )?,
         },
         TruthAgreement {
-            label_set: format!("one at a time (majority of {})", used.len()),
+            label_set: format!("one at a time (majority of {voters})"),
             method: "single".into(),
             consensus: true,
-            accuracy: accuracy(&single_labels, &truth),
+            accuracy: accuracy(single, truth),
             kappa: triple(
-                &single_labels,
-                &truth,
+                single,
+                truth,
                 k,
-                bootstrap,
+                resamples,
                 level,
                 derive_seed(seed, &["single"]),
             )?,
         },
     ];
-    for (method, name, _, labels) in &pass_sets {
-        truth_rows.push(TruthAgreement {
-            label_set: name.clone(),
-            method: method.clone(),
+    for p in pass_sets {
+        rows.push(TruthAgreement {
+            label_set: p.name.clone(),
+            method: p.method.to_string(),
             consensus: false,
-            accuracy: accuracy(labels, &truth),
+            accuracy: accuracy(&p.labels, truth),
             kappa: triple(
-                labels,
-                &truth,
+                &p.labels,
+                truth,
                 k,
-                bootstrap,
+                resamples,
                 level,
-                derive_seed(seed, &[name]),
+                derive_seed(seed, &[&p.name]),
             )?,
         });
     }
+    Ok(rows)
+}
 
-    // --- observers
+/// Inter- and intra-observer agreement between the passes of each method
+/// (a method with fewer than two passes has no table).
+fn observer_agreement(pass_sets: &[PassSet], spec: KappaSpec) -> Result<Vec<ObserverAgreement>> {
     let mut observers = Vec::new();
     for method in ["ranking", "single"] {
         let sets: Vec<LabelSet<'_>> = pass_sets
             .iter()
-            .filter(|p| p.0 == method)
+            .filter(|p| p.method == method)
             .map(|p| LabelSet {
-                name: &p.1,
-                annotator: &p.2,
-                labels: &p.3,
+                name: &p.name,
+                annotator: &p.annotator,
+                labels: &p.labels,
             })
             .collect();
         if sets.len() < 2 {
             continue;
         }
-        let rows = agreement_table(&sets, k, bootstrap, level, derive_seed(seed, &[method]))
-            .map_err(core_err("agreement"))?;
+        let rows = agreement_table(
+            &sets,
+            spec.k,
+            spec.resamples,
+            spec.level,
+            derive_seed(spec.seed, &[method]),
+        )
+        .map_err(core_err("agreement"))?;
         for chunk in rows.chunks(3) {
             let [u, l, q] = chunk else { continue };
             observers.push(ObserverAgreement {
@@ -441,25 +662,39 @@ pub(crate) fn prepare(
             });
         }
     }
+    Ok(observers)
+}
 
-    let axis: Vec<AxisPoint> = (0..n)
+/// The ordinal axis: every image's score, true position, true class and
+/// consensus class.
+fn axis_points(images: &StudyImages, ranked: &RankingConsensus) -> Vec<AxisPoint> {
+    (0..images.ids.len())
         .map(|i| AxisPoint {
-            id: ids[i].clone(),
-            score: scores[i],
-            position: positions[i],
-            truth: truth[i],
-            label: rank_labels[i],
+            id: images.ids[i].clone(),
+            score: ranked.scores[i],
+            position: images.positions[i],
+            truth: images.truth[i],
+            label: ranked.labels[i],
         })
-        .collect();
+        .collect()
+}
+
+/// The annotation time of both methods for `n` images.
+fn effort_out(lp: &LabelStudyPlan, n: usize, batches: usize, voters: usize) -> EffortOut {
     let hours = |s: f64| s / 3600.0;
-    let effort_out = EffortOut {
+    EffortOut {
         images: n,
         batches,
-        ranking_hours: hours(batches as f64 * rk.seconds_per_batch),
-        single_labels_per_image: used.len(),
-        single_hours: hours((used.len() * n) as f64 * sg.seconds_per_label),
-    };
-    let described = vec![
+        ranking_hours: hours(batches as f64 * lp.ranking.seconds_per_batch),
+        single_labels_per_image: voters,
+        single_hours: hours((voters * n) as f64 * lp.single.seconds_per_label),
+    }
+}
+
+/// What the annotations were: recorded files, or the simulated annotators.
+fn annotation_models(lp: &LabelStudyPlan) -> Vec<String> {
+    let (rk, sg) = (&lp.ranking, &lp.single);
+    vec![
         match &rk.sessions {
             Some(p) => format!("rankings recorded in {}", p.display()),
             None => format!(
@@ -480,37 +715,14 @@ pub(crate) fn prepare(
                 sg.seconds_per_label
             ),
         },
-    ];
+    ]
+}
 
-    let training = train_all(
-        plan,
-        lp,
-        &stacks,
-        &truth,
-        &rank_labels,
-        &single_labels,
-        &dir,
-    )?;
-
-    let result = LabelStudyResult {
-        classes: plan.classes.clone(),
-        truth: truth_rows,
-        observers,
-        axis,
-        cut_points,
-        alpha: lp.alpha,
-        effort: effort_out,
-        models: described,
-        training,
-        level,
-        notes,
-        suite_hash: plan.suite_hash.clone(),
-    };
+/// Writes `<dir>/study.json`.
+fn write_study(dir: &Path, result: &LabelStudyResult) -> Result<()> {
     let path = dir.join("study.json");
-    let text = serde_json::to_string_pretty(&result)
-        .map_err(|e| RunError::Other(format!("label study: {e}")))?;
-    std::fs::write(&path, text).map_err(io_err(&path))?;
-    Ok(Prepared { models })
+    let text = serde_json::to_string_pretty(result).map_err(json_err(&path))?;
+    std::fs::write(&path, text).map_err(io_err(&path))
 }
 
 /// The run's name of the classifier trained on `source`.
@@ -528,9 +740,9 @@ fn train_all(
     _: &[u32],
     _: &Path,
 ) -> Result<Vec<TrainingOut>> {
-    Err(RunError::Other(format!(
+    Err(RunError::Invalid(format!(
         "the suite has a `labels:` study that fine-tunes classifiers, but {}",
-        crate::run::NO_TORCH.trim_start_matches("this sensibench ")
+        crate::models::NO_TORCH.trim_start_matches("this sensibench ")
     )))
 }
 
@@ -548,6 +760,7 @@ fn train_all(
     use sensibench_backends_tch::{
         Augment, ClassTrainingSet, FineTuneConfig, Loss, Optimizer, fine_tune_classifier,
     };
+    use sensibench_core::Sample;
     use sensibench_suite::plan::OptimizerPlan;
 
     let t = &lp.training;
@@ -603,12 +816,10 @@ fn train_all(
             labels.len(),
             t.steps
         );
-        let (model, report) = fine_tune_classifier(&name, &t.model, &set, &cfg)
-            .map_err(|e| RunError::Other(format!("label study: {e}")))?;
+        let (model, report) =
+            fine_tune_classifier(&name, &t.model, &set, &cfg).map_err(core_err("fine-tuning"))?;
         let path = dir.join("models").join(format!("{}.pt", source.name()));
-        model
-            .save(&path)
-            .map_err(|e| RunError::Other(format!("label study: {e}")))?;
+        model.save(&path).map_err(core_err("saving"))?;
         let tenth = (report.losses.len() / 10).max(1);
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
         out.push(TrainingOut {

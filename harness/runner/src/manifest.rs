@@ -1,8 +1,10 @@
-//! The run manifest: what was run, with which inputs, by which harness.
+//! The run manifest: what was run, with which inputs, by which harness; and the
+//! records of a run folder that the studies write and the report reads (study
+//! summaries, shard ownership, saved saliency).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::{Result, RunError, io_err};
+use crate::{Result, io_err, json_err};
 
 /// A model as recorded in the manifest.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -61,16 +63,124 @@ pub struct Manifest {
     pub strip_sample: Option<(String, String)>,
     /// The data-efficiency study, when the suite has one.
     #[serde(default)]
-    pub efficiency: Option<crate::efficiency::EfficiencyInfo>,
+    pub efficiency: Option<EfficiencyInfo>,
     /// `segmentation` or `classification`.
     #[serde(default = "default_task")]
     pub task: String,
     /// A classification suite's shortcut table, saliency and statistics settings.
     #[serde(default)]
-    pub classification: Option<crate::classify::ClassificationInfo>,
+    pub classification: Option<ClassificationInfo>,
     /// Set in a shard's folder (`--shard I/N`): which shard, and its units.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<crate::shard::ShardInfo>,
+    pub shard: Option<ShardInfo>,
+}
+
+/// The study as recorded in the manifest.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct EfficiencyInfo {
+    /// The pretraining sources with their file hashes.
+    pub sources: Vec<ModelInfo>,
+    /// The declared training sizes (`1`, `2`, …, `all`).
+    pub train_sizes: Vec<String>,
+    pub folds: usize,
+    pub repeats: usize,
+    /// Human-readable training recipe (steps, optimiser, loss, augmentation).
+    pub recipe: String,
+    /// The metrics (suite metrics) and clinical measures scored.
+    pub metrics: Vec<String>,
+    pub measures: Vec<String>,
+    /// Per study dataset: folds, sizes and the human band.
+    pub datasets: Vec<StudyDataset>,
+    /// The metric the human band is on, if any.
+    pub human_metric: Option<String>,
+}
+
+/// One dataset of the study.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct StudyDataset {
+    pub name: String,
+    /// Sample ids per fold.
+    pub folds: Vec<Vec<String>>,
+    /// `(declared label, n)` of the sizes run (`all` resolved per fold to
+    /// the smallest pool).
+    pub sizes: Vec<(String, usize)>,
+    /// What was skipped and why (sizes larger than the training pool).
+    pub notes: Vec<String>,
+    /// The human band per class name, if any.
+    pub bands: Vec<HumanBandInfo>,
+}
+
+/// The human inter-observer band of one class.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct HumanBandInfo {
+    pub class: String,
+    pub metric: String,
+    pub value: f64,
+    pub lo: f64,
+    pub hi: f64,
+    /// Pairwise scores it was computed from (0 when declared).
+    pub pairs: usize,
+    pub source: String,
+}
+
+/// A condition of the shortcut table as recorded in the manifest.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ConditionInfo {
+    pub name: String,
+    pub dataset: String,
+    pub perturbation: String,
+    pub point_index: u32,
+}
+
+/// What the report needs to know about a classification suite.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct ClassificationInfo {
+    /// Bootstrap resamples of the confidence intervals.
+    pub bootstrap: usize,
+    /// Their confidence level.
+    pub level: f64,
+    /// The shortcut table's reference condition and the others.
+    pub shortcut: Option<(ConditionInfo, Vec<ConditionInfo>)>,
+    /// The saliency method shown in the shortcut table.
+    pub shortcut_saliency: Option<String>,
+    /// Saliency methods computed.
+    pub saliency_methods: Vec<String>,
+    /// Per dataset with a marker policy: a description of it.
+    pub markers: Vec<(String, String)>,
+    /// Datasets of synthetic images (no real data).
+    pub synthetic: Vec<String>,
+}
+
+/// What a shard's manifest records about it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ShardInfo {
+    pub index: usize,
+    pub count: usize,
+    /// The units this shard owns (part files relative to the run folder, or
+    /// stage names such as `saliency`).
+    pub units: Vec<String>,
+    /// How many units the whole run has.
+    #[serde(default)]
+    pub total_units: usize,
+    /// SHA-256 of every unit name of the run, in order: equal in every
+    /// shard of the same run.
+    #[serde(default)]
+    pub plan_digest: String,
+}
+
+/// The saved saliency galleries and class maps of a run (`saliency/report.json`).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct SavedSaliency {
+    pub galleries: Vec<sensibench_report::SaliencyGallery>,
+    pub class_maps: Vec<sensibench_report::ClassMap>,
+    /// Why a method was not computed for a model, and similar.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// The file the runner saves galleries and class maps to.
+pub fn saved_saliency_path(run_dir: &Path) -> PathBuf {
+    run_dir.join("saliency").join("report.json")
 }
 
 fn default_task() -> String {
@@ -83,8 +193,7 @@ impl Manifest {
     }
     pub fn write(&self, run_dir: &Path) -> Result<()> {
         let path = Self::path(run_dir);
-        let text =
-            serde_json::to_string_pretty(self).map_err(|e| RunError::Other(e.to_string()))?;
+        let text = serde_json::to_string_pretty(self).map_err(json_err(&path))?;
         let tmp = run_dir.join(".manifest.json.tmp");
         std::fs::write(&tmp, text).map_err(io_err(&tmp))?;
         std::fs::rename(&tmp, &path).map_err(io_err(&path))
@@ -92,6 +201,6 @@ impl Manifest {
     pub fn read(run_dir: &Path) -> Result<Self> {
         let path = Self::path(run_dir);
         let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
-        serde_json::from_str(&text).map_err(|e| RunError::Other(format!("{}: {e}", path.display())))
+        serde_json::from_str(&text).map_err(json_err(&path))
     }
 }

@@ -20,9 +20,10 @@ use sensibench_results::compare::{
 };
 use sensibench_suite::plan::{PairedTestKind, Plan, RegressionPlan, Task};
 
+use crate::models::load_model;
+use crate::perturbations::{apply, bind_perturbations};
 use crate::predict::Predictor;
-use crate::run::{apply, bind_perturbations, load_model};
-use crate::{Result, RunError, datasets::load_samples};
+use crate::{Result, datasets::load_samples};
 
 /// One worst sample to draw: where it is in the run.
 #[derive(Clone, Debug, PartialEq)]
@@ -630,8 +631,7 @@ pub fn write_nightly_report(
     for c in checks {
         if let Some(cmp) = &c.comparison {
             let path = dir.join(format!("{}.compare.json", c.suite));
-            let text =
-                serde_json::to_string_pretty(cmp).map_err(|e| RunError::Other(e.to_string()))?;
+            let text = serde_json::to_string_pretty(cmp).map_err(crate::json_err(&path))?;
             std::fs::write(&path, text).map_err(crate::io_err(&path))?;
         }
         let lines = c
@@ -700,7 +700,7 @@ pub fn write_nightly_report(
             )
         });
     }
-    let created = crate::time::iso_now();
+    let created = sensibench_results::time::iso_now();
     let json = serde_json::json!({
         "created": created,
         "passed": passed,
@@ -708,7 +708,7 @@ pub fn write_nightly_report(
         "bench": bench,
     });
     let path = dir.join("nightly.json");
-    let text = serde_json::to_string_pretty(&json).map_err(|e| RunError::Other(e.to_string()))?;
+    let text = serde_json::to_string_pretty(&json).map_err(crate::json_err(&path))?;
     std::fs::write(&path, text).map_err(crate::io_err(&path))?;
     let view = sensibench_report::nightly::NightlyView {
         created,
@@ -717,7 +717,7 @@ pub fn write_nightly_report(
         bench: bench.map(bench_view),
     };
     let html = sensibench_report::nightly::render_nightly(&view)
-        .map_err(|e| RunError::Other(e.to_string()))?;
+        .map_err(crate::render_err("nightly report"))?;
     let index = dir.join("index.html");
     std::fs::write(&index, html).map_err(crate::io_err(&index))?;
     Ok(NightlyOutcome {

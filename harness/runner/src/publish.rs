@@ -19,7 +19,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use sensibench_metrics::SegMetric;
 use sensibench_metrics::robustness::{
     ROOD_ALPHA, normalized_auc, rood_degradation, rood_overall, worst_point,
 };
@@ -33,30 +32,18 @@ use crate::manifest::{Manifest, PerturbationInfo};
 
 pub(crate) mod classification;
 mod efficiency;
-use crate::{Result, RunError, sanitize};
+mod metric;
+mod provenance;
+
+use crate::{Result, render_err, sanitize};
+use metric::metric_info;
+use provenance::{load_error_notes, provenance, short, skipped_notes};
 
 /// Writes `<run_dir>/report/index.html` and returns its path.
 pub fn write_report(run_dir: &Path) -> Result<PathBuf> {
     let data = report_data(run_dir)?;
     sensibench_report::write_report(&data, &run_dir.join("report"))
-        .map_err(|e| RunError::Other(e.to_string()))
-}
-
-/// (unit, higher is better, natural range) of a metric.
-fn metric_info(name: &str) -> (String, bool, (Option<f64>, Option<f64>)) {
-    match SegMetric::from_name(name) {
-        Ok(m) if m.is_distance() => (
-            m.unit().to_string(),
-            m.higher_is_better(),
-            (Some(0.0), None),
-        ),
-        Ok(m) => (
-            m.unit().to_string(),
-            m.higher_is_better(),
-            (Some(0.0), Some(1.0)),
-        ),
-        Err(_) => (String::new(), true, (None, None)),
-    }
+        .map_err(render_err(format!("report of {}", run_dir.display())))
 }
 
 /// Class-mean curve of one model × dataset × perturbation for `metric`:
@@ -386,33 +373,6 @@ fn strips(run_dir: &Path, m: &Manifest) -> Result<Vec<Strip>> {
     Ok(out)
 }
 
-/// The provenance pairs of a report's header: harness, git, suite, seed,
-/// rows, and each model's backend and file hash.
-pub(crate) fn provenance(m: &Manifest, rows: usize) -> Vec<(String, String)> {
-    let mut provenance = vec![
-        (
-            "harness".to_string(),
-            format!("sensibench {}", m.harness_version),
-        ),
-        ("git".into(), m.git_sha.clone()),
-        (
-            "suite".into(),
-            format!("{} ({})", m.suite_path, short(&m.suite_hash)),
-        ),
-        ("seed".into(), m.seed.to_string()),
-        ("rows".into(), rows.to_string()),
-    ];
-    for model in &m.models {
-        let what = if model.hash.is_empty() {
-            model.backend.clone()
-        } else {
-            format!("{} · sha256 {}", model.backend, short(&model.hash))
-        };
-        provenance.push((format!("model {}", model.name), what));
-    }
-    provenance
-}
-
 /// Builds the report's data from a run folder.
 pub fn report_data(run_dir: &Path) -> Result<ReportData> {
     let m = Manifest::read(run_dir)?;
@@ -446,11 +406,7 @@ pub fn report_data(run_dir: &Path) -> Result<ReportData> {
             ));
         }
     }
-    let mut notes: Vec<String> = m
-        .skipped_datasets
-        .iter()
-        .map(|(n, why)| format!("Dataset `{n}` was skipped: {why}"))
-        .collect();
+    let mut notes: Vec<String> = skipped_notes(&m);
     for d in &m.datasets {
         let how = if d.reference_mode == "ground_truth" {
             "scored against its reference masks"
@@ -462,11 +418,7 @@ pub fn report_data(run_dir: &Path) -> Result<ReportData> {
             d.name, d.samples
         ));
     }
-    for model in &m.models {
-        if let Some(e) = &model.load_error {
-            notes.push(format!("Model `{}` could not be loaded: {e}", model.name));
-        }
-    }
+    notes.extend(load_error_notes(&m));
     let mut failures: Vec<Failure> = t
         .failures
         .iter()
@@ -507,8 +459,4 @@ pub fn report_data(run_dir: &Path) -> Result<ReportData> {
         failures,
         classification: None,
     })
-}
-
-pub(crate) fn short(hash: &str) -> String {
-    hash.chars().take(12).collect()
 }

@@ -11,35 +11,27 @@
 //! - `gradcam`: TorchScript models with `features_and_logits` (`torch` feature);
 //! - `occlusion`: any model; windows filled with 0 in the normalised input.
 
+mod makers;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use sensibench_core::{Batch, HARNESS_VERSION, Image, LabelMap, Model, Sample, Tensor};
+use sensibench_core::{HARNESS_VERSION, Image, LabelMap, Sample};
 use sensibench_perturb::resample::resize_labels;
 use sensibench_report::{ClassMap, SaliencyFrame, SaliencyGallery, SaliencyGalleryRow, to_base64};
-use sensibench_results::{SaliencyRow, Status, argmax, write_saliency_part};
+use sensibench_results::{SaliencyRow, Status, write_saliency_part};
 use sensibench_saliency::{
-    SaliencyMap, cam, class_mean_maps, crm, occlusion, pointing_game, relevance_mass_accuracy,
-    relevance_rank_accuracy,
+    SaliencyMap, class_mean_maps, pointing_game, relevance_mass_accuracy, relevance_rank_accuracy,
 };
 use sensibench_suite::plan::{
     BackendPlan, DatasetPlan, ModelPlan, Plan, SaliencyMethod, SaliencyPlan,
 };
 
-use crate::classify::REGION_PERTURBATIONS;
-use crate::pipeline::{model_size, prepare_input, probabilities_from_output};
-use crate::publish::classification::{SavedSaliency, saved_saliency_path};
-use crate::run::{BoundPerturbation, apply, load_model};
-use crate::{Result, RunError, io_err, sanitize};
-
-/// One image prepared for a model, under one condition.
-struct Prepared {
-    sample: usize,
-    /// The model-grid input (`h x w`).
-    input: Vec<f32>,
-    /// The region on the model grid (empty: none).
-    region: Vec<bool>,
-}
+use crate::manifest::{SavedSaliency, saved_saliency_path};
+use crate::perturbations::{BoundPerturbation, REGION_PERTURBATIONS, apply};
+use crate::pipeline::{model_size, prepare_input};
+use crate::{Result, io_err, json_err, render_err, sanitize};
+use makers::{MapMaker, Prepared, maker};
 
 /// What the runner passes along.
 pub(crate) struct SaliencyContext<'a> {
@@ -82,12 +74,12 @@ fn prepare(
             .mask
             .as_ref()
             .is_some_and(|m| m.data().contains(&ctx.sp.region_label));
-        let perturbed: std::result::Result<(Image, Option<LabelMap>), String> = match bp {
+        let perturbed: sensibench_core::Result<(Image, Option<LabelMap>)> = match bp {
             None => Ok((s.image.clone(), s.mask.clone())),
             Some(_) if region_op && !has_region => Ok((s.image.clone(), s.mask.clone())),
             Some(b) => {
                 let point = b.info.points.first().copied().unwrap_or(0.0);
-                apply(b, ctx.plan.seed, s, s.mask.as_ref(), point).map_err(|e| e.to_string())
+                apply(b, ctx.plan.seed, s, s.mask.as_ref(), point)
             }
         };
         let (image, mask) = match perturbed {
@@ -118,286 +110,6 @@ fn prepare(
         }
     }
     (out, size, errors)
-}
-
-/// One method's maps of one model on prepared images.
-trait MapMaker {
-    /// `(map, predicted class, its probability)` per image, or why it failed.
-    fn maps(
-        &mut self,
-        items: &[Prepared],
-        size: [usize; 2],
-    ) -> Vec<std::result::Result<(SaliencyMap, usize, f32), String>>;
-}
-
-struct OnnxHead {
-    model: sensibench_backends::onnx::OnnxModel,
-    method: SaliencyMethod,
-    post: sensibench_suite::plan::Postprocess,
-    k: usize,
-}
-
-impl MapMaker for OnnxHead {
-    fn maps(
-        &mut self,
-        items: &[Prepared],
-        [h, w]: [usize; 2],
-    ) -> Vec<std::result::Result<(SaliencyMap, usize, f32), String>> {
-        let mut out = Vec::with_capacity(items.len());
-        for chunk in items.chunks(32) {
-            let n = chunk.len();
-            let data: Vec<f32> = chunk.iter().flat_map(|p| p.input.iter().copied()).collect();
-            let result = Tensor::new(vec![n, 1, h, w], data)
-                .map_err(|e| e.to_string())
-                .and_then(|t| self.model.run_all(&t).map_err(|e| e.to_string()));
-            let outputs = match result {
-                Ok(o) => o,
-                Err(e) => {
-                    out.extend((0..n).map(|_| Err(e.clone())));
-                    continue;
-                }
-            };
-            let get = |name: &str| outputs.iter().find(|(n, _)| n == name).map(|(_, t)| t);
-            let (Some(logits), Some(features), Some(weight)) = (
-                get("logits").or(outputs.first().map(|(_, t)| t)),
-                get("features"),
-                get("head_weight"),
-            ) else {
-                let e = format!(
-                    "{} needs ONNX outputs `features` (N x K x h x w) and `head_weight` (C x K); the model has {}",
-                    self.method.name(),
-                    outputs
-                        .iter()
-                        .map(|(n, _)| format!("`{n}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                out.extend((0..n).map(|_| Err(e.clone())));
-                continue;
-            };
-            let fs = features.shape();
-            let ws = weight.shape();
-            if fs.len() != 4 || ws.len() != 2 || ws[1] != fs[1] {
-                let e = format!(
-                    "features {fs:?} and head_weight {ws:?} do not fit (N x K x h x w and C x K)"
-                );
-                out.extend((0..n).map(|_| Err(e.clone())));
-                continue;
-            }
-            let (kf, fh, fw, c) = (fs[1], fs[2], fs[3], ws[0]);
-            for i in 0..n {
-                let probs = match probabilities_from_output(
-                    "saliency",
-                    logits.view(),
-                    i,
-                    self.post,
-                    self.k,
-                ) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        out.push(Err(e.to_string()));
-                        continue;
-                    }
-                };
-                let pred = argmax(&probs);
-                let f = &features.data()[i * kf * fh * fw..(i + 1) * kf * fh * fw];
-                let map = match self.method {
-                    SaliencyMethod::Cam => cam(f, kf, fh, fw, weight.data(), c, pred, h, w),
-                    SaliencyMethod::CrmClass => {
-                        crm(f, kf, fh, fw, weight.data(), c, Some(pred), h, w)
-                    }
-                    _ => crm(f, kf, fh, fw, weight.data(), c, None, h, w),
-                };
-                out.push(map.map(|m| (m, pred, probs[pred])));
-            }
-        }
-        out
-    }
-}
-
-struct Occluder {
-    model: Box<dyn Model>,
-    post: sensibench_suite::plan::Postprocess,
-    k: usize,
-    patch: usize,
-    stride: usize,
-    batch: usize,
-}
-
-impl Occluder {
-    fn probs(
-        &mut self,
-        data: &[f32],
-        n: usize,
-        [h, w]: [usize; 2],
-    ) -> std::result::Result<Vec<f32>, String> {
-        let t = Tensor::new(vec![n, 1, h, w], data.to_vec()).map_err(|e| e.to_string())?;
-        let out = self
-            .model
-            .predict(&Batch {
-                input: &t,
-                reference: None,
-            })
-            .map_err(|e| e.to_string())?;
-        let mut probs = Vec::with_capacity(n * self.k);
-        for i in 0..n {
-            probs.extend(
-                probabilities_from_output("occlusion", out.view(), i, self.post, self.k)
-                    .map_err(|e| e.to_string())?,
-            );
-        }
-        Ok(probs)
-    }
-}
-
-impl MapMaker for Occluder {
-    fn maps(
-        &mut self,
-        items: &[Prepared],
-        size: [usize; 2],
-    ) -> Vec<std::result::Result<(SaliencyMap, usize, f32), String>> {
-        items
-            .iter()
-            .map(|p| {
-                let probs = self.probs(&p.input, 1, size)?;
-                let pred = argmax(&probs);
-                let (patch, stride, batch) = (self.patch, self.stride, self.batch);
-                let map = occlusion(
-                    &p.input,
-                    size[0],
-                    size[1],
-                    patch,
-                    stride,
-                    0.0,
-                    pred,
-                    batch,
-                    &mut |d, n| self.probs(d, n, size),
-                )?;
-                Ok((map, pred, probs[pred]))
-            })
-            .collect()
-    }
-}
-
-#[cfg(feature = "torch")]
-struct GradCamMaker {
-    gc: sensibench_backends_tch::gradcam::GradCam,
-    post: sensibench_suite::plan::Postprocess,
-    k: usize,
-}
-
-#[cfg(feature = "torch")]
-impl MapMaker for GradCamMaker {
-    fn maps(
-        &mut self,
-        items: &[Prepared],
-        [h, w]: [usize; 2],
-    ) -> Vec<std::result::Result<(SaliencyMap, usize, f32), String>> {
-        let mut out = Vec::with_capacity(items.len());
-        for p in items {
-            let r = (|| -> std::result::Result<(SaliencyMap, usize, f32), String> {
-                let t =
-                    Tensor::new(vec![1, 1, h, w], p.input.clone()).map_err(|e| e.to_string())?;
-                // first pass for the predicted class, second for its map
-                let (_, logits) = self
-                    .gc
-                    .maps_and_logits(&t, &[0])
-                    .map_err(|e| e.to_string())?;
-                let probs =
-                    probabilities_from_output("gradcam", logits.view(), 0, self.post, self.k)
-                        .map_err(|e| e.to_string())?;
-                let pred = argmax(&probs);
-                let maps = self.gc.maps(&t, &[pred]).map_err(|e| e.to_string())?;
-                let map = maps.into_iter().next().ok_or("Grad-CAM returned no map")?;
-                Ok((SaliencyMap::new(h, w, map)?, pred, probs[pred]))
-            })();
-            out.push(r);
-        }
-        out
-    }
-}
-
-fn maker(
-    ctx: &SaliencyContext<'_>,
-    mp: &ModelPlan,
-    method: SaliencyMethod,
-) -> std::result::Result<Box<dyn MapMaker>, String> {
-    let k = ctx.plan.classes.len();
-    let post = mp.postprocess;
-    match (method, &mp.backend) {
-        (
-            SaliencyMethod::Crm | SaliencyMethod::CrmClass | SaliencyMethod::Cam,
-            BackendPlan::Onnx { path, threads },
-        ) => {
-            #[cfg(feature = "onnx")]
-            {
-                let t = [*threads, ctx.threads]
-                    .into_iter()
-                    .find(|&t| t > 0)
-                    .unwrap_or(1);
-                let model = sensibench_backends::onnx::OnnxModel::load(&mp.name, path, t)
-                    .map_err(|e| e.to_string())?;
-                let names = model.output_names();
-                if !names.iter().any(|n| n == "features")
-                    || !names.iter().any(|n| n == "head_weight")
-                {
-                    return Err(format!(
-                        "{} needs ONNX outputs `features` and `head_weight`; `{}` has {}",
-                        method.name(),
-                        path.display(),
-                        names.join(", ")
-                    ));
-                }
-                Ok(Box::new(OnnxHead {
-                    model,
-                    method,
-                    post,
-                    k,
-                }))
-            }
-            #[cfg(not(feature = "onnx"))]
-            {
-                let _ = (path, threads);
-                Err("built without the `onnx` feature".into())
-            }
-        }
-        (SaliencyMethod::Crm | SaliencyMethod::CrmClass | SaliencyMethod::Cam, _) => Err(format!(
-            "{} needs an ONNX model exposing its features and head",
-            method.name()
-        )),
-        (SaliencyMethod::GradCam, BackendPlan::TorchScript { path, threads }) => {
-            #[cfg(feature = "torch")]
-            {
-                let t = [*threads, ctx.threads]
-                    .into_iter()
-                    .find(|&t| t > 0)
-                    .unwrap_or(0);
-                let gc = sensibench_backends_tch::gradcam::GradCam::load(&mp.name, path, t)
-                    .map_err(|e| e.to_string())?;
-                Ok(Box::new(GradCamMaker { gc, post, k }))
-            }
-            #[cfg(not(feature = "torch"))]
-            {
-                let _ = (path, threads);
-                Err(crate::run::NO_TORCH.to_string())
-            }
-        }
-        (SaliencyMethod::GradCam, _) => {
-            Err("gradcam runs through the TorchScript backend (backend: torchscript)".into())
-        }
-        (SaliencyMethod::Occlusion, _) => {
-            let (_, model) = load_model(mp, ctx.threads);
-            let model = model?;
-            Ok(Box::new(Occluder {
-                model,
-                post,
-                k,
-                patch: ctx.sp.occlusion_patch,
-                stride: ctx.sp.occlusion_stride,
-                batch: ctx.sp.occlusion_batch,
-            }))
-        }
-    }
 }
 
 /// Evenly spread picks of `n` out of `candidates`.
@@ -507,7 +219,7 @@ fn region_gallery(
                 &vec![0.0; nh * nw],
                 (!region.is_empty()).then_some(region.as_slice()),
             )
-            .map_err(|e| RunError::Other(e.to_string()))?;
+            .map_err(render_err("region gallery"))?;
             frames.push(SaliencyFrame {
                 png_base64: to_base64(&png),
                 caption: format!("{h}x{w} px"),
@@ -527,63 +239,66 @@ fn region_gallery(
         model: String::new(),
         method: "images, region outlined".into(),
         dataset: dplan.name.clone(),
-        conditions: ctx
-            .sp
-            .perturbations
-            .iter()
-            .map(|p| {
-                if p == "none" {
-                    "unperturbed".to_string()
-                } else {
-                    p.clone()
-                }
-            })
-            .collect(),
+        conditions: condition_names(ctx.sp),
         rows,
     }))
 }
 
+/// The conditions of the galleries, as their columns are titled (`none`
+/// is `unperturbed`).
+fn condition_names(sp: &SaliencyPlan) -> Vec<String> {
+    sp.perturbations
+        .iter()
+        .map(|p| {
+            if p == "none" {
+                "unperturbed".to_string()
+            } else {
+                p.clone()
+            }
+        })
+        .collect()
+}
+
+/// The datasets the suite asks maps on, with their samples.
+fn saliency_datasets<'a>(
+    ctx: &SaliencyContext<'a>,
+) -> impl Iterator<Item = &'a (&'a DatasetPlan, Vec<Sample>)> + use<'a> {
+    let sp = ctx.sp;
+    ctx.datasets
+        .iter()
+        .filter(move |(d, _)| sp.datasets.contains(&d.name))
+}
+
+/// What the saliency stage has produced so far.
+#[derive(Default)]
+struct SaliencyOut {
+    saved: SavedSaliency,
+    notes: Vec<String>,
+    /// Parts written and rows in them.
+    parts: usize,
+    rows: usize,
+}
+
 /// Computes every saliency map the suite asks for; returns (parts, rows, notes).
 pub(crate) fn run_saliency(ctx: &SaliencyContext<'_>) -> Result<(usize, usize, Vec<String>)> {
-    let mut notes = Vec::new();
-    let mut saved = SavedSaliency::default();
-    let (mut parts, mut rows_written) = (0, 0);
-    let classes = &ctx.plan.classes;
-    for (dplan, samples) in ctx
-        .datasets
-        .iter()
-        .filter(|(d, _)| ctx.sp.datasets.contains(&d.name))
-    {
+    let mut out = SaliencyOut::default();
+    for (dplan, samples) in saliency_datasets(ctx) {
         if let Some(g) = region_gallery(ctx, dplan, samples)? {
-            saved.galleries.push(g);
+            out.saved.galleries.push(g);
         }
     }
     for mp in &ctx.plan.models {
-        let model_hash = match &mp.backend {
-            BackendPlan::Onnx { path, .. }
-            | BackendPlan::TorchScript { path, .. }
-            | BackendPlan::Native { path, .. } => {
-                sensibench_backends::sha256_file(path).unwrap_or_default()
-            }
-            BackendPlan::Null => String::new(),
-        };
+        let model_hash = model_hash(mp);
         for &method in &ctx.sp.methods {
-            let applies = match method {
-                SaliencyMethod::Crm | SaliencyMethod::CrmClass | SaliencyMethod::Cam => {
-                    matches!(mp.backend, BackendPlan::Onnx { .. })
-                }
-                SaliencyMethod::GradCam => matches!(mp.backend, BackendPlan::TorchScript { .. }),
-                SaliencyMethod::Occlusion => true,
-            };
-            if !applies {
+            if !applies(method, &mp.backend) {
                 // CRM/CAM need an ONNX model's features and head, Grad-CAM the
                 // TorchScript backend: other models simply do not get that map
                 continue;
             }
-            let mut mk = match maker(ctx, mp, method) {
+            let mut mk = match maker(mp, method, ctx.plan.classes.len(), ctx.threads, ctx.sp) {
                 Ok(m) => m,
                 Err(e) => {
-                    notes.push(format!(
+                    out.notes.push(format!(
                         "Saliency `{}` of model `{}` not computed: {e}",
                         method.name(),
                         mp.name
@@ -591,241 +306,387 @@ pub(crate) fn run_saliency(ctx: &SaliencyContext<'_>) -> Result<(usize, usize, V
                     continue;
                 }
             };
-            for (dplan, samples) in ctx
-                .datasets
-                .iter()
-                .filter(|(d, _)| ctx.sp.datasets.contains(&d.name))
-            {
-                // per condition: sample index -> (input, map, pred, prob, region, mass)
-                type Kept = (Vec<f32>, SaliencyMap, usize, f32, Vec<bool>, Option<f64>);
-                let mut kept: Vec<BTreeMap<usize, Kept>> = Vec::new();
-                let mut size_of = [0, 0];
-                let mut class_maps: Vec<(SaliencyMap, usize)> = Vec::new();
-                for label in &ctx.sp.perturbations {
-                    let bp = if label == "none" {
-                        None
-                    } else {
-                        ctx.perturbations.iter().find(|b| &b.info.label == label)
-                    };
-                    let (mut items, size, errors) = prepare(ctx, mp, samples, bp);
-                    size_of = size;
-                    // without regions and class maps only the gallery shows
-                    // the maps: compute just those
-                    if !ctx.sp.class_maps && items.iter().all(|p| p.region.is_empty()) {
-                        let all: Vec<usize> = (0..items.len()).collect();
-                        let keep = spread(&all, ctx.sp.gallery);
-                        items = items
-                            .into_iter()
-                            .enumerate()
-                            .filter(|(i, _)| keep.contains(i))
-                            .map(|(_, p)| p)
-                            .collect();
-                    }
-                    let maps = mk.maps(&items, size);
-                    let mut rows = Vec::new();
-                    let mut this = BTreeMap::new();
-                    let row = |s: &Sample,
-                               metric: &str,
-                               value: Option<f64>,
-                               error: Option<String>| SaliencyRow {
-                        run_id: ctx.run_id.to_string(),
-                        suite: ctx.plan.name.clone(),
-                        suite_hash: ctx.plan.suite_hash.clone(),
-                        harness_version: HARNESS_VERSION.to_string(),
-                        git_sha: ctx.git_sha.to_string(),
-                        seed: ctx.plan.seed,
-                        model: mp.name.clone(),
-                        model_hash: model_hash.clone(),
-                        dataset: dplan.name.clone(),
-                        sample: s.id.clone(),
-                        perturbation: label.clone(),
-                        point: bp
-                            .and_then(|b| b.info.points.first().copied())
-                            .unwrap_or(0.0),
-                        point_index: 0,
-                        method: method.name().to_string(),
-                        target: if method == SaliencyMethod::Crm {
-                            "all".into()
-                        } else {
-                            "predicted".into()
-                        },
-                        metric: metric.to_string(),
-                        status: if error.is_some() {
-                            Status::Failed
-                        } else {
-                            Status::Ok
-                        },
-                        value,
-                        error,
-                    };
-                    for (p, m) in items.iter().zip(maps) {
-                        let s = &samples[p.sample];
-                        match m {
-                            Err(e) => rows.push(row(s, "relevance_mass", None, Some(e))),
-                            Ok((map, pred, prob)) => {
-                                let mut mass = None;
-                                if !p.region.is_empty() {
-                                    mass = relevance_mass_accuracy(&map, &p.region);
-                                    rows.push(row(s, "relevance_mass", mass, None));
-                                    rows.push(row(
-                                        s,
-                                        "relevance_rank",
-                                        relevance_rank_accuracy(&map, &p.region),
-                                        None,
-                                    ));
-                                    rows.push(row(
-                                        s,
-                                        "pointing_game",
-                                        pointing_game(&map, &p.region, 0)
-                                            .map(|b| if b { 1.0 } else { 0.0 }),
-                                        None,
-                                    ));
-                                }
-                                if kept.is_empty()
-                                    && ctx.sp.class_maps
-                                    && let Some(t) = s.label
-                                {
-                                    class_maps.push((map.clone(), t as usize));
-                                }
-                                this.insert(
-                                    p.sample,
-                                    (p.input.clone(), map, pred, prob, p.region.clone(), mass),
-                                );
-                            }
-                        }
-                    }
-                    if !errors.is_empty() {
-                        notes.push(format!(
-                            "Saliency `{}` of `{}` on `{}` under `{label}`: {} image(s) could not be prepared (first: {})",
-                            method.name(),
-                            mp.name,
-                            dplan.name,
-                            errors.len(),
-                            errors[0]
-                        ));
-                    }
-                    let part = format!(
-                        "{}__{}__{}__{}",
-                        sanitize(&mp.name),
-                        sanitize(&dplan.name),
-                        sanitize(label),
-                        method.name()
-                    );
-                    rows_written += rows.len();
-                    if !rows.is_empty() {
-                        write_saliency_part(ctx.run_dir, &part, &rows)?;
-                        parts += 1;
-                    }
-                    kept.push(this);
-                }
-                // gallery: images present under every condition, regions first
-                let common: Vec<usize> = kept
-                    .first()
-                    .map(|k| {
-                        k.keys()
-                            .copied()
-                            .filter(|i| kept.iter().all(|c| c.contains_key(i)))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let with_region: Vec<usize> = common
-                    .iter()
-                    .copied()
-                    .filter(|i| !kept[0][i].4.is_empty())
-                    .collect();
-                let pool = if with_region.is_empty() {
-                    &common
-                } else {
-                    &with_region
+            for (dplan, samples) in saliency_datasets(ctx) {
+                let job = MapJob {
+                    ctx,
+                    mp,
+                    model_hash: &model_hash,
+                    method,
+                    dplan,
+                    samples,
                 };
-                let picks = spread(pool, ctx.sp.gallery);
-                let [h, w] = size_of;
-                let mut gallery_rows = Vec::new();
-                for i in picks {
-                    let s = &samples[i];
-                    let mut frames = Vec::new();
-                    for c in &kept {
-                        let (input, map, pred, prob, region, mass) = &c[&i];
-                        let png = sensibench_report::saliency_png(
-                            input,
-                            h,
-                            w,
-                            &map.data,
-                            (!region.is_empty()).then_some(region.as_slice()),
-                        )
-                        .map_err(|e| RunError::Other(e.to_string()))?;
-                        frames.push(SaliencyFrame {
-                            png_base64: to_base64(&png),
-                            caption: format!(
-                                "{} {:.2}",
-                                classes.get(*pred).map_or("?", |c| c.as_str()),
-                                prob
-                            ),
-                            mass: *mass,
-                        });
-                    }
-                    gallery_rows.push(SaliencyGalleryRow {
-                        sample: s.id.clone(),
-                        truth: s
-                            .label
-                            .and_then(|t| classes.get(t as usize).cloned())
-                            .unwrap_or_else(|| "—".into()),
-                        frames,
-                    });
+                let maps = job.every_condition(mk.as_mut(), &mut out)?;
+                if let Some(g) = job.gallery(&maps)? {
+                    out.saved.galleries.push(g);
                 }
-                if !gallery_rows.is_empty() {
-                    saved.galleries.push(SaliencyGallery {
-                        model: mp.name.clone(),
-                        method: method.name().to_string(),
-                        dataset: dplan.name.clone(),
-                        conditions: ctx
-                            .sp
-                            .perturbations
-                            .iter()
-                            .map(|p| {
-                                if p == "none" {
-                                    "unperturbed".to_string()
-                                } else {
-                                    p.clone()
-                                }
-                            })
-                            .collect(),
-                        rows: gallery_rows,
-                    });
-                }
-                if ctx.sp.class_maps && !class_maps.is_empty() {
-                    let (maps, labels): (Vec<SaliencyMap>, Vec<usize>) =
-                        class_maps.into_iter().unzip();
-                    for (c, mean) in class_mean_maps(&maps, &labels, classes.len())
-                        .into_iter()
-                        .enumerate()
-                    {
-                        let Some(mean) = mean else { continue };
-                        let png = sensibench_report::heat_png(&mean.data, mean.height, mean.width)
-                            .map_err(|e| RunError::Other(e.to_string()))?;
-                        saved.class_maps.push(ClassMap {
-                            model: mp.name.clone(),
-                            method: method.name().to_string(),
-                            class: classes[c].clone(),
-                            n: labels.iter().filter(|&&l| l == c).count(),
-                            png_base64: to_base64(&png),
-                        });
-                    }
-                }
+                let class_maps = job.class_mean_images(maps.class_maps)?;
+                out.saved.class_maps.extend(class_maps);
             }
         }
     }
-    let path = saved_saliency_path(ctx.run_dir);
+    write_saved(ctx.run_dir, &out.saved, &out.notes)?;
+    Ok((out.parts, out.rows, out.notes))
+}
+
+/// The SHA-256 of the model's file (empty without one, or unreadable).
+fn model_hash(mp: &ModelPlan) -> String {
+    match &mp.backend {
+        BackendPlan::Onnx { path, .. }
+        | BackendPlan::TorchScript { path, .. }
+        | BackendPlan::Native { path, .. } => {
+            sensibench_backends::sha256_file(path).unwrap_or_default()
+        }
+        BackendPlan::Null => String::new(),
+    }
+}
+
+/// Whether `method` can run on a model of `backend`.
+fn applies(method: SaliencyMethod, backend: &BackendPlan) -> bool {
+    match method {
+        SaliencyMethod::Crm | SaliencyMethod::CrmClass | SaliencyMethod::Cam => {
+            matches!(backend, BackendPlan::Onnx { .. })
+        }
+        SaliencyMethod::GradCam => matches!(backend, BackendPlan::TorchScript { .. }),
+        SaliencyMethod::Occlusion => true,
+    }
+}
+
+/// Writes the galleries and class maps, with the stage's `notes`, to
+/// `saliency/report.json`.
+fn write_saved(run_dir: &Path, saved: &SavedSaliency, notes: &[String]) -> Result<()> {
+    let path = saved_saliency_path(run_dir);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     }
-    let mut saved_json =
-        serde_json::to_value(&saved).map_err(|e| RunError::Other(e.to_string()))?;
+    let mut saved_json = serde_json::to_value(saved).map_err(json_err(&path))?;
     saved_json["notes"] = serde_json::json!(notes);
     std::fs::write(
         &path,
-        serde_json::to_string(&saved_json).map_err(|e| RunError::Other(e.to_string()))?,
+        serde_json::to_string(&saved_json).map_err(json_err(&path))?,
     )
-    .map_err(io_err(&path))?;
-    Ok((parts, rows_written, notes))
+    .map_err(io_err(&path))
+}
+
+/// One image's map under one condition, kept for the gallery.
+struct KeptMap {
+    /// The model-grid input.
+    input: Vec<f32>,
+    map: SaliencyMap,
+    /// The predicted class and its probability.
+    pred: usize,
+    prob: f32,
+    /// The region on the model grid (empty: none).
+    region: Vec<bool>,
+    /// The relevance mass on the region, if it has one.
+    mass: Option<f64>,
+}
+
+/// The maps of one model, method and dataset under every condition.
+struct ConditionMaps {
+    /// Per condition: sample index → its map.
+    kept: Vec<BTreeMap<usize, KeptMap>>,
+    /// The model-grid size (`h`, `w`).
+    size: [usize; 2],
+    /// The first condition's maps with the images' true classes (for the
+    /// class means; only when the suite asks for class maps).
+    class_maps: Vec<(SaliencyMap, usize)>,
+}
+
+/// One condition of the suite's `saliency:`.
+struct Condition<'a> {
+    label: &'a String,
+    /// The perturbation (none: unperturbed).
+    bp: Option<&'a BoundPerturbation>,
+}
+
+/// One model's maps of one method on one dataset.
+struct MapJob<'a> {
+    ctx: &'a SaliencyContext<'a>,
+    mp: &'a ModelPlan,
+    model_hash: &'a str,
+    method: SaliencyMethod,
+    dplan: &'a DatasetPlan,
+    samples: &'a [Sample],
+}
+
+impl MapJob<'_> {
+    /// The maps under every condition, in the suite's order; writes a part
+    /// of rows per condition.
+    fn every_condition(
+        &self,
+        mk: &mut dyn MapMaker,
+        out: &mut SaliencyOut,
+    ) -> Result<ConditionMaps> {
+        let ctx = self.ctx;
+        let mut maps = ConditionMaps {
+            kept: Vec::new(),
+            size: [0, 0],
+            class_maps: Vec::new(),
+        };
+        for label in &ctx.sp.perturbations {
+            let bp = if label == "none" {
+                None
+            } else {
+                ctx.perturbations.iter().find(|b| &b.info.label == label)
+            };
+            let cond = Condition { label, bp };
+            let this = self.condition(&cond, mk, &mut maps, out)?;
+            maps.kept.push(this);
+        }
+        Ok(maps)
+    }
+
+    /// The maps under one condition: their rows written as one part, the
+    /// maps kept for the gallery (and, on the first condition, the class
+    /// means).
+    fn condition(
+        &self,
+        cond: &Condition<'_>,
+        mk: &mut dyn MapMaker,
+        maps: &mut ConditionMaps,
+        out: &mut SaliencyOut,
+    ) -> Result<BTreeMap<usize, KeptMap>> {
+        let (ctx, mp) = (self.ctx, self.mp);
+        let (mut items, size, errors) = prepare(ctx, mp, self.samples, cond.bp);
+        maps.size = size;
+        // without regions and class maps only the gallery shows
+        // the maps: compute just those
+        if !ctx.sp.class_maps && items.iter().all(|p| p.region.is_empty()) {
+            let all: Vec<usize> = (0..items.len()).collect();
+            let keep = spread(&all, ctx.sp.gallery);
+            items = items
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| keep.contains(i))
+                .map(|(_, p)| p)
+                .collect();
+        }
+        let made = mk.maps(&items, size);
+        let mut rows = Vec::new();
+        let mut this = BTreeMap::new();
+        for (p, m) in items.iter().zip(made) {
+            let s = &self.samples[p.sample];
+            match m {
+                Err(e) => rows.push(self.row(cond, s, "relevance_mass", None, Some(e))),
+                Ok((map, pred, prob)) => {
+                    let mut mass = None;
+                    if !p.region.is_empty() {
+                        mass = self.region_rows(cond, s, &map, &p.region, &mut rows);
+                    }
+                    if maps.kept.is_empty()
+                        && ctx.sp.class_maps
+                        && let Some(t) = s.label
+                    {
+                        maps.class_maps.push((map.clone(), t as usize));
+                    }
+                    this.insert(
+                        p.sample,
+                        KeptMap {
+                            input: p.input.clone(),
+                            map,
+                            pred,
+                            prob,
+                            region: p.region.clone(),
+                            mass,
+                        },
+                    );
+                }
+            }
+        }
+        if !errors.is_empty() {
+            out.notes.push(format!(
+                "Saliency `{}` of `{}` on `{}` under `{}`: {} image(s) could not be prepared (first: {})",
+                self.method.name(),
+                mp.name,
+                self.dplan.name,
+                cond.label,
+                errors.len(),
+                errors[0]
+            ));
+        }
+        let part = format!(
+            "{}__{}__{}__{}",
+            sanitize(&mp.name),
+            sanitize(&self.dplan.name),
+            sanitize(cond.label),
+            self.method.name()
+        );
+        out.rows += rows.len();
+        if !rows.is_empty() {
+            write_saliency_part(ctx.run_dir, &part, &rows)?;
+            out.parts += 1;
+        }
+        Ok(this)
+    }
+
+    /// The localisation rows of a map on an image's `region` (relevance
+    /// mass, relevance rank, pointing game); returns the mass.
+    fn region_rows(
+        &self,
+        cond: &Condition<'_>,
+        s: &Sample,
+        map: &SaliencyMap,
+        region: &[bool],
+        rows: &mut Vec<SaliencyRow>,
+    ) -> Option<f64> {
+        let mass = relevance_mass_accuracy(map, region);
+        rows.push(self.row(cond, s, "relevance_mass", mass, None));
+        rows.push(self.row(
+            cond,
+            s,
+            "relevance_rank",
+            relevance_rank_accuracy(map, region),
+            None,
+        ));
+        rows.push(self.row(
+            cond,
+            s,
+            "pointing_game",
+            pointing_game(map, region, 0).map(|b| if b { 1.0 } else { 0.0 }),
+            None,
+        ));
+        mass
+    }
+
+    /// The row of `metric` on sample `s` under `cond` (failed with `error`).
+    fn row(
+        &self,
+        cond: &Condition<'_>,
+        s: &Sample,
+        metric: &str,
+        value: Option<f64>,
+        error: Option<String>,
+    ) -> SaliencyRow {
+        let (ctx, method) = (self.ctx, self.method);
+        SaliencyRow {
+            run_id: ctx.run_id.to_string(),
+            suite: ctx.plan.name.clone(),
+            suite_hash: ctx.plan.suite_hash.clone(),
+            harness_version: HARNESS_VERSION.to_string(),
+            git_sha: ctx.git_sha.to_string(),
+            seed: ctx.plan.seed,
+            model: self.mp.name.clone(),
+            model_hash: self.model_hash.to_string(),
+            dataset: self.dplan.name.clone(),
+            sample: s.id.clone(),
+            perturbation: cond.label.clone(),
+            point: cond
+                .bp
+                .and_then(|b| b.info.points.first().copied())
+                .unwrap_or(0.0),
+            point_index: 0,
+            method: method.name().to_string(),
+            target: if method == SaliencyMethod::Crm {
+                "all".into()
+            } else {
+                "predicted".into()
+            },
+            metric: metric.to_string(),
+            status: if error.is_some() {
+                Status::Failed
+            } else {
+                Status::Ok
+            },
+            value,
+            error,
+        }
+    }
+
+    /// The gallery: images present under every condition, regions first;
+    /// none when no image is.
+    fn gallery(&self, maps: &ConditionMaps) -> Result<Option<SaliencyGallery>> {
+        let kept = &maps.kept;
+        let classes = &self.ctx.plan.classes;
+        let common: Vec<usize> = kept
+            .first()
+            .map(|k| {
+                k.keys()
+                    .copied()
+                    .filter(|i| kept.iter().all(|c| c.contains_key(i)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let with_region: Vec<usize> = common
+            .iter()
+            .copied()
+            .filter(|i| !kept[0][i].region.is_empty())
+            .collect();
+        let pool = if with_region.is_empty() {
+            &common
+        } else {
+            &with_region
+        };
+        let picks = spread(pool, self.ctx.sp.gallery);
+        let [h, w] = maps.size;
+        let mut gallery_rows = Vec::new();
+        for i in picks {
+            let s = &self.samples[i];
+            let mut frames = Vec::new();
+            for c in kept {
+                let k = &c[&i];
+                let png = sensibench_report::saliency_png(
+                    &k.input,
+                    h,
+                    w,
+                    &k.map.data,
+                    (!k.region.is_empty()).then_some(k.region.as_slice()),
+                )
+                .map_err(render_err("saliency gallery"))?;
+                frames.push(SaliencyFrame {
+                    png_base64: to_base64(&png),
+                    caption: format!(
+                        "{} {:.2}",
+                        classes.get(k.pred).map_or("?", |c| c.as_str()),
+                        k.prob
+                    ),
+                    mass: k.mass,
+                });
+            }
+            gallery_rows.push(SaliencyGalleryRow {
+                sample: s.id.clone(),
+                truth: s
+                    .label
+                    .and_then(|t| classes.get(t as usize).cloned())
+                    .unwrap_or_else(|| "—".into()),
+                frames,
+            });
+        }
+        if gallery_rows.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(SaliencyGallery {
+            model: self.mp.name.clone(),
+            method: self.method.name().to_string(),
+            dataset: self.dplan.name.clone(),
+            conditions: condition_names(self.ctx.sp),
+            rows: gallery_rows,
+        }))
+    }
+
+    /// The mean map of every class of the first condition (when the suite
+    /// asks for class maps), as heat maps.
+    fn class_mean_images(&self, class_maps: Vec<(SaliencyMap, usize)>) -> Result<Vec<ClassMap>> {
+        let classes = &self.ctx.plan.classes;
+        let mut out = Vec::new();
+        if !self.ctx.sp.class_maps || class_maps.is_empty() {
+            return Ok(out);
+        }
+        let (maps, labels): (Vec<SaliencyMap>, Vec<usize>) = class_maps.into_iter().unzip();
+        for (c, mean) in class_mean_maps(&maps, &labels, classes.len())
+            .into_iter()
+            .enumerate()
+        {
+            let Some(mean) = mean else { continue };
+            let png = sensibench_report::heat_png(&mean.data, mean.height, mean.width)
+                .map_err(render_err("class-mean saliency map"))?;
+            out.push(ClassMap {
+                model: self.mp.name.clone(),
+                method: self.method.name().to_string(),
+                class: classes[c].clone(),
+                n: labels.iter().filter(|&&l| l == c).count(),
+                png_base64: to_base64(&png),
+            });
+        }
+        Ok(out)
+    }
 }

@@ -26,7 +26,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, ShardInfo};
 use crate::{Result, RunError, io_err};
 
 /// One shard of a run: `index` in `0..count`.
@@ -152,23 +152,6 @@ pub(crate) fn shard_info(shard: Shard, owned: &Ownership, units: &[Unit]) -> Sha
     }
 }
 
-/// What a shard's manifest records about it.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ShardInfo {
-    pub index: usize,
-    pub count: usize,
-    /// The units this shard owns (part files relative to the run folder, or
-    /// stage names such as `saliency`).
-    pub units: Vec<String>,
-    /// How many units the whole run has.
-    #[serde(default)]
-    pub total_units: usize,
-    /// SHA-256 of every unit name of the run, in order: equal in every
-    /// shard of the same run.
-    #[serde(default)]
-    pub plan_digest: String,
-}
-
 /// The folders holding a unit's files, relative to a run folder.
 const PART_FOLDERS: [&str; 5] = ["parts", "predictions", "efficiency", "saliency", "strips"];
 
@@ -180,183 +163,52 @@ pub struct MergeSummary {
     pub files: usize,
 }
 
+/// A shard folder given to [`merge`], with its manifest.
+struct ShardFolder {
+    dir: PathBuf,
+    manifest: Manifest,
+    info: ShardInfo,
+}
+
 /// Merges the shard folders `shards` of one run into `into` (default: the
 /// run folder the shards sit in, `<run>/shards/I-of-N` → `<run>`). Every
 /// shard of the run must be given, must agree with the others on what was
 /// run, and must have finished every unit it owns.
 pub fn merge(shards: &[PathBuf], into: Option<&Path>) -> Result<MergeSummary> {
-    if shards.is_empty() {
-        return Err(RunError::Other(
-            "merge: no shard folders given (they are <out>/<suite>/<run id>/shards/I-of-N)".into(),
-        ));
-    }
-    let mut manifests = Vec::new();
-    for dir in shards {
-        let m = Manifest::read(dir)?;
-        let Some(info) = m.shard.clone() else {
-            return Err(RunError::Other(format!(
-                "{}: not a shard (its manifest has no `shard`; was it run with --shard I/N?)",
-                dir.display()
-            )));
-        };
-        manifests.push((dir.clone(), m, info));
-    }
-    let (first_dir, first, first_info) = &manifests[0];
-    let count = first_info.count;
+    let folders = read_shards(shards)?;
+    let first = &folders[0];
+    let count = first.info.count;
     let mut seen = vec![None::<PathBuf>; count];
-    for (dir, m, info) in &manifests {
-        let differs = |what: &str, a: &str, b: &str| {
-            RunError::Other(format!(
-                "{} and {} are shards of different runs: {what} `{a}` vs `{b}`",
-                first_dir.display(),
-                dir.display()
-            ))
-        };
-        if info.count != count {
-            return Err(differs(
-                "shard count",
-                &count.to_string(),
-                &info.count.to_string(),
-            ));
-        }
-        for (what, a, b) in [
-            ("run id", &first.run_id, &m.run_id),
-            ("suite", &first.suite, &m.suite),
-            ("suite hash", &first.suite_hash, &m.suite_hash),
-            (
-                "harness version",
-                &first.harness_version,
-                &m.harness_version,
-            ),
-            ("git sha", &first.git_sha, &m.git_sha),
-        ] {
-            if a != b {
-                return Err(differs(what, a, b));
-            }
-        }
-        if info.plan_digest != first_info.plan_digest || info.total_units != first_info.total_units
-        {
-            return Err(differs(
-                "work units (did every node see the same datasets?)",
-                &format!(
-                    "{} units, digest {}",
-                    first_info.total_units, first_info.plan_digest
-                ),
-                &format!("{} units, digest {}", info.total_units, info.plan_digest),
-            ));
-        }
-        if first.seed != m.seed {
-            return Err(differs(
-                "seed",
-                &first.seed.to_string(),
-                &m.seed.to_string(),
-            ));
-        }
-        for (a, b) in first.models.iter().zip(&m.models) {
-            if a.name != b.name || a.hash != b.hash {
-                return Err(differs(
-                    &format!("model `{}` hash", a.name),
-                    &a.hash,
-                    &format!("{} ({})", b.hash, b.name),
-                ));
-            }
-        }
-        if first.models.len() != m.models.len() {
-            return Err(differs(
-                "number of models",
-                &first.models.len().to_string(),
-                &m.models.len().to_string(),
-            ));
-        }
-        match &seen[info.index] {
+    for shard in &folders {
+        check_same_run(first, shard)?;
+        match &seen[shard.info.index] {
             Some(other) => {
-                return Err(RunError::Other(format!(
+                return Err(RunError::Merge(format!(
                     "shard {}/{count} given twice: {} and {}",
-                    info.index,
+                    shard.info.index,
                     other.display(),
-                    dir.display()
+                    shard.dir.display()
                 )));
             }
-            None => seen[info.index] = Some(dir.clone()),
+            None => seen[shard.info.index] = Some(shard.dir.clone()),
         }
-        let missing: Vec<&String> = info
-            .units
-            .iter()
-            .filter(|u| {
-                if u.contains('/') {
-                    !dir.join(u).is_file()
-                } else {
-                    // a stage: its folder must hold its parts
-                    std::fs::read_dir(dir.join(u.as_str())).map_or(true, |mut r| {
-                        !r.any(|e| {
-                            e.is_ok_and(|e| e.path().extension().is_some_and(|x| x == "parquet"))
-                        })
-                    })
-                }
-            })
-            .collect();
-        if !missing.is_empty() {
-            return Err(RunError::Other(format!(
-                "shard {}/{count} ({}) did not finish: {} of its {} part(s) missing, e.g. {}; run it again with --resume",
-                info.index,
-                dir.display(),
-                missing.len(),
-                info.units.len(),
-                missing[0]
-            )));
-        }
+        check_finished(shard)?;
     }
-    let owned_total: usize = manifests.iter().map(|(_, _, i)| i.units.len()).sum();
-    let distinct: BTreeSet<&String> = manifests.iter().flat_map(|(_, _, i)| &i.units).collect();
-    if distinct.len() != owned_total {
-        return Err(RunError::Other(
-            "merge: the shards' units overlap (a unit is owned by two shards)".into(),
-        ));
-    }
-    let absent: Vec<String> = (0..count)
-        .filter(|&i| seen[i].is_none())
-        .map(|i| format!("{i}/{count}"))
-        .collect();
-    if !absent.is_empty() {
-        return Err(RunError::Other(format!(
-            "merge: shard(s) {} of run `{}` not given (all {count} are needed)",
-            absent.join(", "),
-            first.run_id
-        )));
-    }
-    if owned_total != first_info.total_units {
-        return Err(RunError::Other(format!(
-            "merge: the shards own {owned_total} of the run's {} units",
-            first_info.total_units
-        )));
-    }
-    let target = match into {
-        Some(t) => t.to_path_buf(),
-        None => first_dir
-            .parent()
-            .filter(|p| p.file_name().is_some_and(|n| n == "shards"))
-            .and_then(Path::parent)
-            .map(Path::to_path_buf)
-            .ok_or_else(|| {
-                RunError::Other(format!(
-                    "{}: not inside <run>/shards/; say where to merge with --into",
-                    first_dir.display()
-                ))
-            })?,
-    };
+    check_partition(&folders, &seen)?;
+    let target = merge_target(&first.dir, into)?;
     let mut files = 0;
-    for (dir, _, _) in &manifests {
+    for shard in &folders {
         for folder in PART_FOLDERS {
-            files += copy_tree(&dir.join(folder), &target.join(folder))?;
+            files += copy_tree(&shard.dir.join(folder), &target.join(folder))?;
         }
         // a label study's outputs are the same in every shard
-        files += copy_tree(&dir.join("labels"), &target.join("labels"))?;
+        files += copy_tree(&shard.dir.join("labels"), &target.join("labels"))?;
     }
-    let mut merged = first.clone();
+    let mut merged = first.manifest.clone();
     merged.shard = None;
-    merged.created = manifests
+    merged.created = folders
         .iter()
-        .map(|(_, m, _)| m.created.clone())
+        .map(|s| s.manifest.created.clone())
         .min()
         .unwrap_or_default();
     std::fs::create_dir_all(&target).map_err(io_err(&target))?;
@@ -366,6 +218,188 @@ pub fn merge(shards: &[PathBuf], into: Option<&Path>) -> Result<MergeSummary> {
         shards: count,
         files,
     })
+}
+
+/// The manifests of the shard folders `shards` (at least one; each must be
+/// a shard's).
+fn read_shards(shards: &[PathBuf]) -> Result<Vec<ShardFolder>> {
+    if shards.is_empty() {
+        return Err(RunError::Merge(
+            "merge: no shard folders given (they are <out>/<suite>/<run id>/shards/I-of-N)".into(),
+        ));
+    }
+    let mut folders = Vec::new();
+    for dir in shards {
+        let m = Manifest::read(dir)?;
+        let Some(info) = m.shard.clone() else {
+            return Err(RunError::Merge(format!(
+                "{}: not a shard (its manifest has no `shard`; was it run with --shard I/N?)",
+                dir.display()
+            )));
+        };
+        folders.push(ShardFolder {
+            dir: dir.clone(),
+            manifest: m,
+            info,
+        });
+    }
+    Ok(folders)
+}
+
+/// Whether `shard` is a shard of the same run as `first`: shard count, run
+/// id, suite, harness, git sha, work units, seed and models.
+fn check_same_run(first: &ShardFolder, shard: &ShardFolder) -> Result<()> {
+    let (first_info, info) = (&first.info, &shard.info);
+    let (first_m, m) = (&first.manifest, &shard.manifest);
+    let count = first_info.count;
+    let differs = |what: &str, a: &str, b: &str| {
+        RunError::Merge(format!(
+            "{} and {} are shards of different runs: {what} `{a}` vs `{b}`",
+            first.dir.display(),
+            shard.dir.display()
+        ))
+    };
+    if info.count != count {
+        return Err(differs(
+            "shard count",
+            &count.to_string(),
+            &info.count.to_string(),
+        ));
+    }
+    for (what, a, b) in [
+        ("run id", &first_m.run_id, &m.run_id),
+        ("suite", &first_m.suite, &m.suite),
+        ("suite hash", &first_m.suite_hash, &m.suite_hash),
+        (
+            "harness version",
+            &first_m.harness_version,
+            &m.harness_version,
+        ),
+        ("git sha", &first_m.git_sha, &m.git_sha),
+    ] {
+        if a != b {
+            return Err(differs(what, a, b));
+        }
+    }
+    if info.plan_digest != first_info.plan_digest || info.total_units != first_info.total_units {
+        return Err(differs(
+            "work units (did every node see the same datasets?)",
+            &format!(
+                "{} units, digest {}",
+                first_info.total_units, first_info.plan_digest
+            ),
+            &format!("{} units, digest {}", info.total_units, info.plan_digest),
+        ));
+    }
+    if first_m.seed != m.seed {
+        return Err(differs(
+            "seed",
+            &first_m.seed.to_string(),
+            &m.seed.to_string(),
+        ));
+    }
+    for (a, b) in first_m.models.iter().zip(&m.models) {
+        if a.name != b.name || a.hash != b.hash {
+            return Err(differs(
+                &format!("model `{}` hash", a.name),
+                &a.hash,
+                &format!("{} ({})", b.hash, b.name),
+            ));
+        }
+    }
+    if first_m.models.len() != m.models.len() {
+        return Err(differs(
+            "number of models",
+            &first_m.models.len().to_string(),
+            &m.models.len().to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `shard` finished every unit it owns: a part's file exists, a
+/// stage's folder holds parts.
+fn check_finished(shard: &ShardFolder) -> Result<()> {
+    let (dir, info) = (&shard.dir, &shard.info);
+    let missing: Vec<&String> = info
+        .units
+        .iter()
+        .filter(|u| {
+            if u.contains('/') {
+                !dir.join(u).is_file()
+            } else {
+                // a stage: its folder must hold its parts
+                std::fs::read_dir(dir.join(u.as_str())).map_or(true, |mut r| {
+                    !r.any(|e| {
+                        e.is_ok_and(|e| e.path().extension().is_some_and(|x| x == "parquet"))
+                    })
+                })
+            }
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(RunError::Merge(format!(
+            "shard {}/{} ({}) did not finish: {} of its {} part(s) missing, e.g. {}; run it again with --resume",
+            info.index,
+            info.count,
+            dir.display(),
+            missing.len(),
+            info.units.len(),
+            missing[0]
+        )));
+    }
+    Ok(())
+}
+
+/// Whether the shards own every unit of the run once: no overlap, every
+/// shard given (`seen` per index), all units covered.
+fn check_partition(folders: &[ShardFolder], seen: &[Option<PathBuf>]) -> Result<()> {
+    let first = &folders[0];
+    let count = first.info.count;
+    let owned_total: usize = folders.iter().map(|s| s.info.units.len()).sum();
+    let distinct: BTreeSet<&String> = folders.iter().flat_map(|s| &s.info.units).collect();
+    if distinct.len() != owned_total {
+        return Err(RunError::Merge(
+            "merge: the shards' units overlap (a unit is owned by two shards)".into(),
+        ));
+    }
+    let absent: Vec<String> = (0..count)
+        .filter(|&i| seen[i].is_none())
+        .map(|i| format!("{i}/{count}"))
+        .collect();
+    if !absent.is_empty() {
+        return Err(RunError::Merge(format!(
+            "merge: shard(s) {} of run `{}` not given (all {count} are needed)",
+            absent.join(", "),
+            first.manifest.run_id
+        )));
+    }
+    if owned_total != first.info.total_units {
+        return Err(RunError::Merge(format!(
+            "merge: the shards own {owned_total} of the run's {} units",
+            first.info.total_units
+        )));
+    }
+    Ok(())
+}
+
+/// Where the shards merge to: `into`, or the run folder holding the first
+/// shard (`<run>/shards/I-of-N` → `<run>`).
+fn merge_target(first_dir: &Path, into: Option<&Path>) -> Result<PathBuf> {
+    match into {
+        Some(t) => Ok(t.to_path_buf()),
+        None => first_dir
+            .parent()
+            .filter(|p| p.file_name().is_some_and(|n| n == "shards"))
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .ok_or_else(|| {
+                RunError::Merge(format!(
+                    "{}: not inside <run>/shards/; say where to merge with --into",
+                    first_dir.display()
+                ))
+            }),
+    }
 }
 
 /// Copies the files under `from` into `to` (folders created; existing

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use sensibench_report::site::{SiteRun, write_site_pages};
 
 use crate::manifest::Manifest;
-use crate::{Result, RunError, io_err, sanitize};
+use crate::{Result, io_err, json_err, render_err, sanitize};
 
 /// The file next to each published report that describes the run.
 pub const SITE_RUN_FILE: &str = "site.json";
@@ -37,16 +37,14 @@ pub fn publish(run_dirs: &[PathBuf], site: &Path) -> Result<PathBuf> {
         publish_one(run_dir, site)?;
     }
     let runs = read_site_runs(site)?;
-    let [index, _, _] =
-        write_site_pages(&runs, site).map_err(|e| RunError::Other(e.to_string()))?;
+    let [index, _, _] = write_site_pages(&runs, site).map_err(render_err("site pages"))?;
     Ok(index)
 }
 
 /// Copies one run's report into the site and writes its `site.json`.
 fn publish_one(run_dir: &Path, site: &Path) -> Result<()> {
     let m = Manifest::read(run_dir)?;
-    let data = crate::publish::report_data(run_dir)
-        .map_err(|e| RunError::Other(format!("{}: {e}", run_dir.display())))?;
+    let data = crate::publish::report_data(run_dir)?;
     let rel = format!("runs/{}/{}", sanitize(&m.suite), sanitize(&m.run_id));
     let dest = site.join(&rel);
     std::fs::create_dir_all(&dest).map_err(io_err(&dest))?;
@@ -54,7 +52,8 @@ fn publish_one(run_dir: &Path, site: &Path) -> Result<()> {
     let html = if report.is_file() {
         std::fs::read(&report).map_err(io_err(&report))?
     } else {
-        let text = sensibench_report::render(&data).map_err(|e| RunError::Other(e.to_string()))?;
+        let text = sensibench_report::render(&data)
+            .map_err(render_err(format!("report of {}", run_dir.display())))?;
         // keep the run's own copy too, as `sensibench report` would; a
         // read-only run folder is not an error
         let dir = run_dir.join("report");
@@ -76,8 +75,9 @@ fn publish_one(run_dir: &Path, site: &Path) -> Result<()> {
         href: format!("{rel}/index.html"),
         leaderboard: data.leaderboard,
     };
-    let json = serde_json::to_vec_pretty(&entry).map_err(|e| RunError::Other(e.to_string()))?;
-    write_atomic(&dest.join(SITE_RUN_FILE), &json)
+    let path = dest.join(SITE_RUN_FILE);
+    let json = serde_json::to_vec_pretty(&entry).map_err(json_err(&path))?;
+    write_atomic(&path, &json)
 }
 
 /// Writes `bytes` to `path` through a temporary file renamed into place.
@@ -110,12 +110,7 @@ pub fn read_site_runs(site: &Path) -> Result<Vec<SiteRun>> {
                 continue;
             }
             let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
-            let entry: SiteRun = serde_json::from_str(&text).map_err(|e| {
-                RunError::Other(format!(
-                    "{}: not a published run description ({e})",
-                    path.display()
-                ))
-            })?;
+            let entry: SiteRun = serde_json::from_str(&text).map_err(json_err(&path))?;
             out.push(entry);
         }
     }

@@ -52,7 +52,7 @@ use sensibench_suite::plan::{
     BackendPlan, Fit, Isolation, ModelPlan, Normalize, Postprocess, Preprocess,
 };
 
-use crate::ModelInfo;
+use crate::manifest::ModelInfo;
 
 /// The environment variable naming the worker executable (the `sensibench` CLI).
 pub const WORKER_ENV: &str = "SENSIBENCH_WORKER";
@@ -359,7 +359,7 @@ fn serve(mut input: impl Read, mut output: impl Write) -> Result<(), String> {
         .map_err(|e| format!("worker: the model spec is not valid: {e}"))?;
     let loaded = spec
         .model_plan()
-        .and_then(|mp| crate::run::load_model(&mp, spec.threads).1);
+        .and_then(|mp| crate::backend::load_in_process(&mp, spec.threads).1);
     let mut model = match loaded {
         Ok(m) => m,
         Err(reason) => {

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::position::Pos;
+
 /// One problem in a suite file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -46,6 +48,29 @@ impl SuiteError {
                 source_line: None,
             }],
         }
+    }
+
+    /// The located problems `errors` of the suite file `path` whose text is
+    /// `text`: sorted by position (keeping the order of problems at the same
+    /// place), repeats dropped, the source lines attached.
+    pub(crate) fn located(path: PathBuf, text: &str, mut errors: Vec<(Pos, String)>) -> Self {
+        errors.sort_by_key(|(p, _)| *p);
+        errors.dedup();
+        let lines: Vec<&str> = text.lines().collect();
+        let diagnostics = errors
+            .into_iter()
+            .map(|(p, message)| Diagnostic {
+                line: p.line,
+                column: p.column,
+                source_line: p
+                    .line
+                    .checked_sub(1)
+                    .and_then(|i| lines.get(i))
+                    .map(|l| l.to_string()),
+                message,
+            })
+            .collect();
+        SuiteError { path, diagnostics }
     }
 
     /// The diagnostics as `(line, column, message)` triples (handy in tests).

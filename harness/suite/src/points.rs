@@ -45,16 +45,99 @@ pub enum PointsSpec {
     },
 }
 
+/// Why a [`PointsSpec`] has no valid expansion (the text is the message shown
+/// at the spec's position).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub(crate) enum PointsError {
+    /// `points: []`.
+    #[error("the list of points is empty")]
+    EmptyList,
+    /// A generator's start or stop is not finite.
+    #[error("`{what}` needs finite start and stop, got {start} and {stop}")]
+    NonFiniteEnds {
+        /// The generator (`linspace`, `logspace` or `range`).
+        what: &'static str,
+        /// The start as written.
+        start: f64,
+        /// The stop as written.
+        stop: f64,
+    },
+    /// `num` of linspace or logspace is 0.
+    #[error("`{what}` needs num >= 1 (the number of points), got 0")]
+    NoPoints {
+        /// The generator (`linspace` or `logspace`).
+        what: &'static str,
+    },
+    /// `num` of linspace or logspace is over [`MAX_POINTS`].
+    #[error("`{what}` asks for {num} points; at most {max} are allowed", max = MAX_POINTS)]
+    TooManyPoints {
+        /// The generator (`linspace` or `logspace`).
+        what: &'static str,
+        /// The number asked for.
+        num: usize,
+    },
+    /// The `base` of logspace is not a finite number > 0.
+    #[error("`base` of logspace must be a finite number > 0, got {base}")]
+    BadBase {
+        /// The base as written.
+        base: f64,
+    },
+    /// The step of range is zero or not finite.
+    #[error("`range` needs a finite, non-zero step, got {step}")]
+    BadStep {
+        /// The step as written.
+        step: f64,
+    },
+    /// A range with no points.
+    #[error("`range: [{start}, {stop}, {step}]` is empty (stop is excluded, like numpy.arange)")]
+    EmptyRange {
+        /// First point.
+        start: f64,
+        /// Excluded end.
+        stop: f64,
+        /// Distance between points.
+        step: f64,
+    },
+    /// A range of more than [`MAX_POINTS`] points.
+    #[error(
+        "`range: [{start}, {stop}, {step}]` gives {count} points; at most {max} are allowed",
+        max = MAX_POINTS
+    )]
+    RangeTooLong {
+        /// First point.
+        start: f64,
+        /// Excluded end.
+        stop: f64,
+        /// Distance between points.
+        step: f64,
+        /// The number of points it would give.
+        count: f64,
+    },
+    /// A point that is not a finite number.
+    #[error("point {index} is {value}; points must be finite numbers")]
+    NonFinitePoint {
+        /// Its index in the expansion.
+        index: usize,
+        /// The point.
+        value: f64,
+    },
+}
+
 /// Expands `spec` into its points, in order.
 ///
 /// Fails with a message (no location; the caller adds it) when the result
 /// would be empty, longer than [`MAX_POINTS`], or contain a value that is not
 /// finite, and when a `range` step is zero or not finite.
 pub fn expand_points(spec: &PointsSpec) -> Result<Vec<f64>, String> {
+    expand(spec).map_err(|e| e.to_string())
+}
+
+/// [`expand_points`] with the reason typed.
+pub(crate) fn expand(spec: &PointsSpec) -> Result<Vec<f64>, PointsError> {
     let points = match *spec {
         PointsSpec::List(ref values) => {
             if values.is_empty() {
-                return Err("the list of points is empty".to_string());
+                return Err(PointsError::EmptyList);
             }
             values.clone()
         }
@@ -72,9 +155,7 @@ pub fn expand_points(spec: &PointsSpec) -> Result<Vec<f64>, String> {
             check_ends("logspace", start, stop)?;
             check_num("logspace", num)?;
             if !base.is_finite() || base <= 0.0 {
-                return Err(format!(
-                    "`base` of logspace must be a finite number > 0, got {base}"
-                ));
+                return Err(PointsError::BadBase { base });
             }
             linspace(start, stop, num)
                 .into_iter()
@@ -84,18 +165,19 @@ pub fn expand_points(spec: &PointsSpec) -> Result<Vec<f64>, String> {
         PointsSpec::Range { start, stop, step } => {
             check_ends("range", start, stop)?;
             if !step.is_finite() || step == 0.0 {
-                return Err(format!("`range` needs a finite, non-zero step, got {step}"));
+                return Err(PointsError::BadStep { step });
             }
             let count = ((stop - start) / step).ceil();
             if count.is_nan() || count < 1.0 {
-                return Err(format!(
-                    "`range: [{start}, {stop}, {step}]` is empty (stop is excluded, like numpy.arange)"
-                ));
+                return Err(PointsError::EmptyRange { start, stop, step });
             }
             if count > MAX_POINTS as f64 {
-                return Err(format!(
-                    "`range: [{start}, {stop}, {step}]` gives {count} points; at most {MAX_POINTS} are allowed"
-                ));
+                return Err(PointsError::RangeTooLong {
+                    start,
+                    stop,
+                    step,
+                    count,
+                });
             }
             // `count` is an integer in 1..=MAX_POINTS here.
             (0..count as usize)
@@ -103,8 +185,8 @@ pub fn expand_points(spec: &PointsSpec) -> Result<Vec<f64>, String> {
                 .collect()
         }
     };
-    if let Some((i, v)) = points.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(format!("point {i} is {v}; points must be finite numbers"));
+    if let Some((index, &value)) = points.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(PointsError::NonFinitePoint { index, value });
     }
     Ok(points)
 }
@@ -122,26 +204,20 @@ fn linspace(start: f64, stop: f64, num: usize) -> Vec<f64> {
     out
 }
 
-fn check_ends(what: &str, start: f64, stop: f64) -> Result<(), String> {
+fn check_ends(what: &'static str, start: f64, stop: f64) -> Result<(), PointsError> {
     if start.is_finite() && stop.is_finite() {
         Ok(())
     } else {
-        Err(format!(
-            "`{what}` needs finite start and stop, got {start} and {stop}"
-        ))
+        Err(PointsError::NonFiniteEnds { what, start, stop })
     }
 }
 
-fn check_num(what: &str, num: usize) -> Result<(), String> {
+fn check_num(what: &'static str, num: usize) -> Result<(), PointsError> {
     if num == 0 {
-        return Err(format!(
-            "`{what}` needs num >= 1 (the number of points), got 0"
-        ));
+        return Err(PointsError::NoPoints { what });
     }
     if num > MAX_POINTS {
-        return Err(format!(
-            "`{what}` asks for {num} points; at most {MAX_POINTS} are allowed"
-        ));
+        return Err(PointsError::TooManyPoints { what, num });
     }
     Ok(())
 }

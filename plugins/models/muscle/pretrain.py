@@ -84,6 +84,7 @@ from unet import (  # noqa: E402
     new_unet,
     param_count,
     reinit_head,
+    seg_loss,
 )
 
 INIT_SEED = 0
@@ -114,16 +115,6 @@ def set_determinism(seed: int, threads: int) -> None:
         torch.set_num_interop_threads(1)
     except RuntimeError:
         pass
-
-
-def seg_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """CE(mean over pixels) + (1 - mean over classes of batch-pooled soft Dice, eps 1e-5)."""
-    ce = F.cross_entropy(logits, target)
-    p = logits.softmax(1)
-    y = F.one_hot(target, logits.shape[1]).permute(0, 3, 1, 2).to(p.dtype)
-    inter = (p * y).sum((0, 2, 3))
-    dice = (2 * inter + 1e-5) / (p.sum((0, 2, 3)) + y.sum((0, 2, 3)) + 1e-5)
-    return ce + (1 - dice.mean())
 
 
 def export(model: MuscleUNet, path: Path) -> None:

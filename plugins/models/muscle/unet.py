@@ -1,4 +1,5 @@
-"""The one network shared by every muscle pretraining source, and the CT window.
+"""The one network shared by every muscle pretraining source, the CT window and
+the segmentation training loss (`seg_loss`).
 
 `MuscleUNet` is a small full-resolution 2D U-Net that `torch.jit.script`
 compiles as is (no tracing):
@@ -126,3 +127,13 @@ def architecture_string() -> str:
         "2x2 max-pool down; 2x2 stride-2 transposed conv up + skip concat; 1x1 conv head 8->2; "
         "no BatchNorm, no dropout"
     )
+
+
+def seg_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """CE(mean over pixels) + (1 - mean over classes of batch-pooled soft Dice, eps 1e-5)."""
+    ce = F.cross_entropy(logits, target)
+    p = logits.softmax(1)
+    y = F.one_hot(target, logits.shape[1]).permute(0, 3, 1, 2).to(p.dtype)
+    inter = (p * y).sum((0, 2, 3))
+    dice = (2 * inter + 1e-5) / (p.sum((0, 2, 3)) + y.sum((0, 2, 3)) + 1e-5)
+    return ce + (1 - dice.mean())

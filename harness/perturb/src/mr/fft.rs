@@ -7,99 +7,18 @@
 //! below ~1e-6 of the line's magnitude, far inside the 1e-4 × range
 //! tolerance of the TorchIO fixtures.
 
-use std::mem::MaybeUninit;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use rayon::prelude::*;
 use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 
-/// Jobs smaller than this many values run on the calling thread.
-pub(super) const MIN_PARALLEL_LEN: usize = 1 << 15;
+use super::parallel::{MIN_PARALLEL_LEN, collect_chunks, for_each_chunk, map_items};
 
 /// Columns per tile when the filtered axis is not the contiguous one.
 const TILE: usize = 32;
 
 type C32 = Complex<f32>;
-
-/// Calls `f(k, chunk_k)` for every `len`-long chunk of `out`, in parallel
-/// when `out` is large enough to pay for the hand-over to rayon.
-pub(super) fn for_each_chunk<T, F>(out: &mut [T], len: usize, f: F)
-where
-    T: Send,
-    F: Fn(usize, &mut [T]) + Sync + Send,
-{
-    let len = len.max(1);
-    if out.len() < MIN_PARALLEL_LEN {
-        out.chunks_mut(len).enumerate().for_each(|(k, c)| f(k, c));
-    } else {
-        out.par_chunks_mut(len)
-            .enumerate()
-            .for_each(|(k, c)| f(k, c));
-    }
-}
-
-/// A `len`-long vector built chunk by chunk without zero-filling it first
-/// (for a large fresh heap block that fill is a serial pass over the whole
-/// output): `f(k, buf)` writes chunk `k` (`chunk` values, fewer for the
-/// last) into a reused per-job buffer, which is then copied into place; in
-/// parallel like [`for_each_chunk`]. `f` must write every element of `buf`
-/// (which holds the job's previous chunk).
-pub(super) fn collect_chunks<F>(len: usize, chunk: usize, f: F) -> Vec<f32>
-where
-    F: Fn(usize, &mut [f32]) + Sync + Send,
-{
-    let chunk = chunk.max(1);
-    let mut out: Vec<f32> = Vec::with_capacity(len);
-    let job = |buf: &mut Vec<f32>, (k, dst): (usize, &mut [MaybeUninit<f32>])| {
-        if buf.len() < dst.len() {
-            buf.resize(dst.len(), 0.0);
-        }
-        let buf = &mut buf[..dst.len()];
-        f(k, buf);
-        for (d, &v) in dst.iter_mut().zip(buf.iter()) {
-            d.write(v);
-        }
-    };
-    let spare = &mut out.spare_capacity_mut()[..len];
-    if len < MIN_PARALLEL_LEN {
-        let mut buf = Vec::new();
-        spare
-            .chunks_mut(chunk)
-            .enumerate()
-            .for_each(|c| job(&mut buf, c));
-    } else {
-        spare
-            .par_chunks_mut(chunk)
-            .enumerate()
-            .for_each_init(Vec::new, job);
-    }
-    // SAFETY: the capacity is at least `len`; the chunks cover the first
-    // `len` slots and `job` wrote every slot of its chunk (`buf` has
-    // exactly `dst.len()` values), so all `len` values are initialised.
-    unsafe { out.set_len(len) };
-    out
-}
-
-/// `f(item)` for every item, in parallel (with one `init()` state per rayon
-/// job) when `work` values justify it, collected in order.
-pub(super) fn map_items<I, S, R>(
-    items: &[I],
-    work: usize,
-    init: impl Fn() -> S + Sync + Send,
-    f: impl Fn(&mut S, &I) -> R + Sync + Send,
-) -> Vec<R>
-where
-    I: Sync,
-    R: Send,
-{
-    if work < MIN_PARALLEL_LEN {
-        let mut state = init();
-        items.iter().map(|i| f(&mut state, i)).collect()
-    } else {
-        items.par_iter().map_init(init, f).collect()
-    }
-}
 
 /// Cached forward and inverse `f32` plans of length `n` (one planner shared
 /// by all calls, so repeated calls do not re-plan).
@@ -116,6 +35,16 @@ fn plans(n: usize) -> (Arc<dyn Fft<f32>>, Arc<dyn Fft<f32>>) {
 /// length `n` (`fftshift` moves frequency `(m − n/2) mod n` to position `m`).
 pub(super) fn unshift(m: usize, n: usize) -> usize {
     (m + n - n / 2) % n
+}
+
+/// `e^{sign·2πi k v / n}` for `v < n`, with the phase reduced exactly.
+pub(super) fn phasors(n: usize, k: usize, sign: f64) -> Vec<Complex<f64>> {
+    (0..n)
+        .map(|v| {
+            let phase = ((k * v) % n) as f64 / n as f64;
+            Complex::from_polar(1.0, sign * std::f64::consts::TAU * phase)
+        })
+        .collect()
 }
 
 /// A mask given on `fftshift`ed positions, reordered to unshifted
@@ -423,40 +352,4 @@ fn rotate_axes(src: &[Complex<f32>], dims: [usize; 3]) -> Vec<Complex<f32>> {
         }
     });
     out
-}
-
-/// `(Σ x in f64, min x)` in one pass (the minimum ignores NaN, like
-/// `Image::min_max`; `+∞` for an empty slice). Eight lanes, so it
-/// vectorises; in parallel for large inputs.
-pub(super) fn sum_min(data: &[f32]) -> (f64, f32) {
-    fn lanes(data: &[f32]) -> (f64, f32) {
-        let mut s = [0.0f64; 8];
-        let mut m = [f32::INFINITY; 8];
-        let mut chunks = data.chunks_exact(8);
-        for c in &mut chunks {
-            for l in 0..8 {
-                s[l] += f64::from(c[l]);
-                m[l] = if c[l] < m[l] { c[l] } else { m[l] };
-            }
-        }
-        let mut sum: f64 = s.iter().sum();
-        let mut min = m
-            .iter()
-            .fold(f32::INFINITY, |a, &b| if b < a { b } else { a });
-        for &v in chunks.remainder() {
-            sum += f64::from(v);
-            if v < min {
-                min = v;
-            }
-        }
-        (sum, min)
-    }
-    if data.len() < 4 * MIN_PARALLEL_LEN {
-        lanes(data)
-    } else {
-        data.par_chunks(MIN_PARALLEL_LEN).map(lanes).reduce(
-            || (0.0, f32::INFINITY),
-            |a, b| (a.0 + b.0, if b.1 < a.1 { b.1 } else { a.1 }),
-        )
-    }
 }

@@ -2,13 +2,23 @@
 //! (each type documents where it differs): k-space artefacts (spike,
 //! ghosting, motion) in [`kspace`], and bias field, Rician noise,
 //! anisotropy and elastic deformation in [`spatial`]. Every artefact has a
-//! severity scale (levels 1..=5) besides its own swept parameter.
+//! severity scale (levels 1..=5) besides its own swept parameter, declared
+//! as a level table and bound by the one adapter of [`severity`].
+//!
+//! Shared by both: the options ([`Axis`], numeric ranges), the parallel
+//! loops and, for the k-space artefacts, the FFT kernels (private modules
+//! `options`, `parallel`, `fft`).
 
 mod fft;
 pub mod kspace;
+mod options;
+mod parallel;
+pub mod severity;
 pub mod spatial;
 
-use sensibench_core::{Error, Params, PerturbationEntry, Result};
+pub use options::Axis;
+
+use sensibench_core::PerturbationEntry;
 
 /// The registry entries of this module.
 pub(crate) fn entries() -> Vec<PerturbationEntry> {
@@ -16,68 +26,4 @@ pub(crate) fn entries() -> Vec<PerturbationEntry> {
         .into_iter()
         .chain(spatial::entries())
         .collect()
-}
-
-/// An array axis (option `axis` of `ghosting` and `anisotropy`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Axis {
-    /// Slices (the first array axis; TorchIO spatial axis 2). 3D only.
-    Z,
-    /// Rows (TorchIO spatial axis 0).
-    Y,
-    /// Columns, the last array axis (TorchIO spatial axis 1).
-    X,
-}
-
-impl Axis {
-    /// Reads option `axis` (`y`, `x` or `z`), `default` when absent.
-    pub fn from_params(params: &Params, perturbation: &str, default: Axis) -> Result<Self> {
-        match params.text("axis", default.name())? {
-            "z" => Ok(Axis::Z),
-            "y" => Ok(Axis::Y),
-            "x" => Ok(Axis::X),
-            other => Err(Error::invalid(
-                &format!("{perturbation}.axis"),
-                format!("`{other}`"),
-                "`y`, `x` or `z`",
-            )),
-        }
-    }
-    /// The index in `(z, y, x)` order.
-    pub fn index(self) -> usize {
-        match self {
-            Axis::Z => 0,
-            Axis::Y => 1,
-            Axis::X => 2,
-        }
-    }
-    /// `z`, `y` or `x`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Axis::Z => "z",
-            Axis::Y => "y",
-            Axis::X => "x",
-        }
-    }
-}
-
-/// Reads a numeric option that must be an integer in `lo..=hi`.
-pub(crate) fn integer_option(
-    params: &Params,
-    perturbation: &str,
-    key: &str,
-    default: usize,
-    lo: usize,
-    hi: usize,
-) -> Result<usize> {
-    let v = params.number(key, default as f64)?;
-    if v.is_finite() && v.fract() == 0.0 && v >= lo as f64 && v <= hi as f64 {
-        Ok(v as usize)
-    } else {
-        Err(Error::invalid(
-            &format!("{perturbation}.{key}"),
-            v,
-            &format!("an integer from {lo} to {hi}"),
-        ))
-    }
 }

@@ -1,9 +1,12 @@
 """The shared 2D and 3D phantoms of the MR artefact reference scripts
 (torchio_kspace.py, torchio_spatial.py): deterministic, numpy-seeded.
 Returns (image (z, y, x) float32, mask (z, y, x) uint8, spacing (dz, dy, dx) mm).
+Also their TorchIO conversions: our (z, y, x) array is TorchIO's
+array.transpose(1, 2, 0)[None] with affine diag(dy, dx, dz, 1).
 """
 
 import numpy as np
+import torch
 
 
 def phantom2d():
@@ -34,3 +37,17 @@ def phantom3d():
     mask[((z - 7.5) / 6.0) ** 2 + ((y - 9.0) / 7.0) ** 2 + ((x - 12.0) / 8.0) ** 2 <= 1.0] = 1
     mask[((z - 7.0) / 3.0) ** 2 + ((y - 10.0) / 3.0) ** 2 + ((x - 11.0) / 4.0) ** 2 <= 1.0] = 2
     return img.astype(np.float32), mask, (2.0, 1.0, 0.5)
+
+
+# --- TorchIO conversions ----------------------------------------------------
+def affine(spacing_zyx):
+    sz, sy, sx = spacing_zyx
+    return np.diag([sy, sx, sz, 1.0])
+
+
+def to_tio(a):
+    return torch.as_tensor(np.ascontiguousarray(a.transpose(1, 2, 0)[None]))
+
+
+def from_tio(t):
+    return t[0].numpy().transpose(2, 0, 1)

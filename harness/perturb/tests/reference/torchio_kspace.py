@@ -43,26 +43,12 @@ HERE = pathlib.Path(__file__).resolve().parent
 OUT = HERE / "kspace"
 
 
-from mr_phantoms import phantom2d, phantom3d  # noqa: E402  (shared with torchio_spatial.py)
+from mr_phantoms import affine, from_tio, phantom2d, phantom3d, to_tio  # noqa: E402  (shared with torchio_spatial.py)
 
 
 def zscored(a):
     a64 = a.astype(np.float64)
     return ((a64 - a64.mean()) / a64.std()).astype(np.float32)
-
-
-# --- TorchIO conversions ----------------------------------------------------
-def affine(spacing_zyx):
-    sz, sy, sx = spacing_zyx
-    return np.diag([sy, sx, sz, 1.0])
-
-
-def to_tio(a):
-    return torch.as_tensor(np.ascontiguousarray(a.transpose(1, 2, 0)[None]))
-
-
-def from_tio(t):
-    return t[0].numpy().transpose(2, 0, 1)
 
 
 def run(transform, arr, spacing):

@@ -35,21 +35,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 OUT = HERE / "spatial"
 
 
-from mr_phantoms import phantom2d, phantom3d  # noqa: E402  (shared with torchio_kspace.py)
-
-
-# --- TorchIO conversions ----------------------------------------------------
-def affine(spacing_zyx):
-    sz, sy, sx = spacing_zyx
-    return np.diag([sy, sx, sz, 1.0])
-
-
-def to_tio(a):
-    return torch.as_tensor(np.ascontiguousarray(a.transpose(1, 2, 0)[None]))
-
-
-def from_tio(t):
-    return t[0].numpy().transpose(2, 0, 1)
+from mr_phantoms import affine, from_tio, phantom2d, phantom3d, to_tio  # noqa: E402  (shared with torchio_kspace.py)
 
 
 def subject(img, mask, spacing):

@@ -17,24 +17,10 @@ use sensibench_results::{
     aggregate_classification, aggregate_saliency,
 };
 
-use crate::classify::{ClassificationInfo, ConditionInfo};
-use crate::manifest::Manifest;
-use crate::{Result, RunError};
-
-/// The saved saliency galleries and class maps of a run (`saliency/report.json`).
-#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
-pub struct SavedSaliency {
-    pub galleries: Vec<sensibench_report::SaliencyGallery>,
-    pub class_maps: Vec<sensibench_report::ClassMap>,
-    /// Why a method was not computed for a model, and similar.
-    #[serde(default)]
-    pub notes: Vec<String>,
-}
-
-/// The file the runner saves galleries and class maps to.
-pub fn saved_saliency_path(run_dir: &Path) -> std::path::PathBuf {
-    run_dir.join("saliency").join("report.json")
-}
+use crate::manifest::{
+    ClassificationInfo, ConditionInfo, Manifest, SavedSaliency, saved_saliency_path,
+};
+use crate::{Result, RunError, json_err};
 
 fn pretty(metric: &str) -> String {
     match metric {
@@ -297,10 +283,11 @@ fn shortcut_table(
     })
 }
 
-/// Builds the report of a classification run.
-pub(crate) fn report_data(run_dir: &Path, m: &Manifest) -> Result<ReportData> {
-    let info = m.classification.clone().unwrap_or_default();
-    let spec = ClassificationSpec {
+/// How the run's tables are aggregated: the manifest's bootstrap (at least
+/// 100 resamples) and level (0.95 unless in (0, 1)), and the shortcut
+/// conditions.
+fn spec_of<'a>(m: &'a Manifest, info: &ClassificationInfo) -> ClassificationSpec<'a> {
+    ClassificationSpec {
         metrics: &m.metrics,
         bootstrap: info.bootstrap.max(100),
         level: if info.level > 0.0 && info.level < 1.0 {
@@ -313,20 +300,30 @@ pub(crate) fn report_data(run_dir: &Path, m: &Manifest) -> Result<ReportData> {
             .shortcut
             .as_ref()
             .map(|(r, cs)| (cond_ref(r), cs.iter().map(cond_ref).collect())),
-    };
+    }
+}
+
+/// The galleries and class maps the run saved (none when it saved none).
+fn read_saved_saliency(run_dir: &Path) -> Result<SavedSaliency> {
+    let path = saved_saliency_path(run_dir);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).map_err(json_err(&path)),
+        Err(_) => Ok(SavedSaliency::default()),
+    }
+}
+
+/// Builds the report of a classification run.
+pub(crate) fn report_data(run_dir: &Path, m: &Manifest) -> Result<ReportData> {
+    let info = m.classification.clone().unwrap_or_default();
+    let spec = spec_of(m, &info);
     let t = aggregate_classification(run_dir, &spec)?.ok_or_else(|| {
-        RunError::Other(format!(
+        RunError::Invalid(format!(
             "{}: no prediction parts found (was the run started?)",
             run_dir.display()
         ))
     })?;
     let saliency = aggregate_saliency(run_dir)?;
-    let saved: SavedSaliency = match std::fs::read_to_string(saved_saliency_path(run_dir)) {
-        Ok(text) => serde_json::from_str(&text).map_err(|e| {
-            RunError::Other(format!("{}: {e}", saved_saliency_path(run_dir).display()))
-        })?,
-        Err(_) => SavedSaliency::default(),
-    };
+    let saved = read_saved_saliency(run_dir)?;
     let lb_dataset = m
         .datasets
         .iter()
@@ -341,12 +338,43 @@ pub(crate) fn report_data(run_dir: &Path, m: &Manifest) -> Result<ReportData> {
         .map(|s| s.n + s.n_failed)
         .sum::<usize>()
         * m.classes.len();
-    let provenance = super::provenance(m, rows);
-    let mut notes: Vec<String> = m
-        .skipped_datasets
-        .iter()
-        .map(|(n, why)| format!("Dataset `{n}` was skipped: {why}"))
-        .collect();
+    let provenance = crate::publish::provenance::provenance(m, rows);
+    let notes = report_notes(m, &info, &saved);
+    let level = (spec.level * 100.0).round();
+    Ok(ReportData {
+        title: m.title.clone(),
+        suite: m.suite.clone(),
+        description: m.description.clone(),
+        run_id: m.run_id.clone(),
+        created: m.created.clone(),
+        provenance,
+        notes,
+        ci_label: format!(
+            "{level}% percentile-bootstrap CI over images ({} resamples)",
+            spec.bootstrap
+        ),
+        leaderboard: leaderboard(m, &t.metrics, &lb_dataset),
+        efficiency: Vec::new(),
+        panels: panels(m, &t.metrics),
+        strips: Vec::new(),
+        failures: failures(m, &t),
+        classification: Some(ClassificationReport {
+            classes: m.classes.clone(),
+            shortcut: shortcut_table(&info, &t, &saliency),
+            tests: paired_tests(m, &t),
+            confusion: confusion_views(m, &info, &t),
+            galleries: saved.galleries,
+            class_maps: saved.class_maps,
+            localisation: localisation_rows(&saliency),
+            labels: crate::labels::read_study(run_dir),
+        }),
+    })
+}
+
+/// The report's notes: skipped datasets, how each dataset was scored, the
+/// saliency notes, the markers, models that did not load.
+fn report_notes(m: &Manifest, info: &ClassificationInfo, saved: &SavedSaliency) -> Vec<String> {
+    let mut notes: Vec<String> = crate::publish::provenance::skipped_notes(m);
     for d in &m.datasets {
         let how = if d.reference_mode == "ground_truth" {
             "scored against its class labels"
@@ -367,19 +395,22 @@ pub(crate) fn report_data(run_dir: &Path, m: &Manifest) -> Result<ReportData> {
     for (d, what) in &info.markers {
         notes.push(format!("Dataset `{d}`: {what}."));
     }
-    for model in &m.models {
-        if let Some(e) = &model.load_error {
-            notes.push(format!("Model `{}` could not be loaded: {e}", model.name));
-        }
-    }
-    let param_of = |label: &str| {
-        m.perturbations
-            .iter()
-            .find(|p| p.label == label)
-            .map(|p| p.parameter.clone())
-            .unwrap_or_default()
-    };
-    // unperturbed comparisons first, then perturbations in suite order
+    notes.extend(crate::publish::provenance::load_error_notes(m));
+    notes
+}
+
+/// The parameter of the perturbation `label` (empty if unknown).
+fn parameter_of(m: &Manifest, label: &str) -> String {
+    m.perturbations
+        .iter()
+        .find(|p| p.label == label)
+        .map(|p| p.parameter.clone())
+        .unwrap_or_default()
+}
+
+/// The paired tests: unperturbed comparisons first, then perturbations in
+/// suite order.
+fn paired_tests(m: &Manifest, t: &ClassificationTables) -> Vec<PairedTestRow> {
     let order = |p: &str| {
         m.perturbations
             .iter()
@@ -388,7 +419,7 @@ pub(crate) fn report_data(run_dir: &Path, m: &Manifest) -> Result<ReportData> {
     };
     let mut pairs: Vec<&sensibench_results::PairedTest> = t.pairs.iter().collect();
     pairs.sort_by_key(|p| (p.kind != "model", order(&p.perturbation), p.point_index));
-    let tests: Vec<PairedTestRow> = pairs
+    pairs
         .into_iter()
         .map(|p| PairedTestRow {
             dataset: p.dataset.clone(),
@@ -397,12 +428,12 @@ pub(crate) fn report_data(run_dir: &Path, m: &Manifest) -> Result<ReportData> {
             } else {
                 "condition".into()
             },
-            condition: condition_text(&p.perturbation, p.point, &param_of(&p.perturbation)),
+            condition: condition_text(&p.perturbation, p.point, &parameter_of(m, &p.perturbation)),
             a: p.a.clone(),
             b: if p.kind == "model" {
                 p.b.clone()
             } else {
-                condition_text(&p.perturbation, p.point, &param_of(&p.perturbation))
+                condition_text(&p.perturbation, p.point, &parameter_of(m, &p.perturbation))
             },
             n: p.n,
             accuracy: (p.accuracy_a, p.accuracy_b),
@@ -411,8 +442,15 @@ pub(crate) fn report_data(run_dir: &Path, m: &Manifest) -> Result<ReportData> {
             auc: (p.auc_a, p.auc_b),
             delong_p: p.delong_p,
         })
-        .collect();
-    // confusion: unperturbed first, then the shortcut conditions
+        .collect()
+}
+
+/// The confusion matrices: unperturbed first, then the shortcut conditions.
+fn confusion_views(
+    m: &Manifest,
+    info: &ClassificationInfo,
+    t: &ClassificationTables,
+) -> Vec<ConfusionView> {
     let mut confusion: Vec<ConfusionView> = Vec::new();
     let mut wanted: Vec<(String, String, u32)> = m
         .datasets
@@ -437,48 +475,54 @@ pub(crate) fn report_data(run_dir: &Path, m: &Manifest) -> Result<ReportData> {
                 confusion.push(ConfusionView {
                     model: c.model.clone(),
                     dataset: c.dataset.clone(),
-                    condition: condition_text(p, c.point, &param_of(p)),
+                    condition: condition_text(p, c.point, &parameter_of(m, p)),
                     counts: c.counts.clone(),
                 });
             }
         }
     }
-    let localisation: Vec<LocalisationRow> = {
-        let mut by: BTreeMap<(String, String, String, String, u32), LocalisationRow> =
-            BTreeMap::new();
-        for s in &saliency {
-            let row = by
-                .entry((
-                    s.model.clone(),
-                    s.method.clone(),
-                    s.dataset.clone(),
-                    s.perturbation.clone(),
-                    s.point_index,
-                ))
-                .or_insert_with(|| LocalisationRow {
-                    model: s.model.clone(),
-                    method: s.method.clone(),
-                    dataset: s.dataset.clone(),
-                    condition: s.perturbation.clone(),
-                    mass: None,
-                    rank: None,
-                    pointing: None,
-                    n: 0,
-                });
-            match s.metric.as_str() {
-                "relevance_mass" => {
-                    row.mass = s.mean;
-                    row.n = s.n;
-                }
-                "relevance_rank" => row.rank = s.mean,
-                "pointing_game" => row.pointing = s.mean,
-                _ => {}
+    confusion
+}
+
+/// One localisation row per (model, method, dataset, condition): the
+/// relevance mass, rank and pointing game.
+fn localisation_rows(saliency: &[sensibench_results::SaliencyStat]) -> Vec<LocalisationRow> {
+    let mut by: BTreeMap<(String, String, String, String, u32), LocalisationRow> = BTreeMap::new();
+    for s in saliency {
+        let row = by
+            .entry((
+                s.model.clone(),
+                s.method.clone(),
+                s.dataset.clone(),
+                s.perturbation.clone(),
+                s.point_index,
+            ))
+            .or_insert_with(|| LocalisationRow {
+                model: s.model.clone(),
+                method: s.method.clone(),
+                dataset: s.dataset.clone(),
+                condition: s.perturbation.clone(),
+                mass: None,
+                rank: None,
+                pointing: None,
+                n: 0,
+            });
+        match s.metric.as_str() {
+            "relevance_mass" => {
+                row.mass = s.mean;
+                row.n = s.n;
             }
+            "relevance_rank" => row.rank = s.mean,
+            "pointing_game" => row.pointing = s.mean,
+            _ => {}
         }
-        by.into_values().collect()
-    };
-    let failures: Vec<Failure> = t
-        .failures
+    }
+    by.into_values().collect()
+}
+
+/// The failed predictions, with their rows (one per class).
+fn failures(m: &Manifest, t: &ClassificationTables) -> Vec<Failure> {
+    t.failures
         .iter()
         .map(|(model, dataset, perturbation, reason, n)| Failure {
             model: model.clone(),
@@ -487,36 +531,7 @@ pub(crate) fn report_data(run_dir: &Path, m: &Manifest) -> Result<ReportData> {
             reason: reason.clone(),
             rows: n * m.classes.len(),
         })
-        .collect();
-    let level = (spec.level * 100.0).round();
-    Ok(ReportData {
-        title: m.title.clone(),
-        suite: m.suite.clone(),
-        description: m.description.clone(),
-        run_id: m.run_id.clone(),
-        created: m.created.clone(),
-        provenance,
-        notes,
-        ci_label: format!(
-            "{level}% percentile-bootstrap CI over images ({} resamples)",
-            spec.bootstrap
-        ),
-        leaderboard: leaderboard(m, &t.metrics, &lb_dataset),
-        efficiency: Vec::new(),
-        panels: panels(m, &t.metrics),
-        strips: Vec::new(),
-        failures,
-        classification: Some(ClassificationReport {
-            classes: m.classes.clone(),
-            shortcut: shortcut_table(&info, &t, &saliency),
-            tests,
-            confusion,
-            galleries: saved.galleries,
-            class_maps: saved.class_maps,
-            localisation,
-            labels: crate::labels::read_study(run_dir),
-        }),
-    })
+        .collect()
 }
 
 #[cfg(test)]

@@ -18,9 +18,9 @@ use sensibench_results::{EfficiencyStat, aggregate_efficiency, read_efficiency_r
 
 use sensibench_metrics::ClinicalMeasure;
 
-use super::metric_info;
-use crate::efficiency::EfficiencyInfo;
-use crate::{Result, RunError};
+use crate::Result;
+use crate::manifest::EfficiencyInfo;
+use crate::publish::metric::metric_info;
 
 /// What the report shows of the study.
 pub(crate) struct StudyReport {
@@ -44,8 +44,7 @@ pub(crate) fn study_report(
     info: &EfficiencyInfo,
     primary: &str,
 ) -> Result<StudyReport> {
-    let Some(df) = read_efficiency_rows(run_dir).map_err(|e| RunError::Other(e.to_string()))?
-    else {
+    let Some(df) = read_efficiency_rows(run_dir)? else {
         return Ok(StudyReport {
             panels: Vec::new(),
             leaderboard: None,
@@ -55,8 +54,7 @@ pub(crate) fn study_report(
         });
     };
     let rows = df.height();
-    let (stats, failures) =
-        aggregate_efficiency(&df).map_err(|e| RunError::Other(e.to_string()))?;
+    let (stats, failures) = aggregate_efficiency(&df)?;
     let sources: Vec<String> = info.sources.iter().map(|s| s.name.clone()).collect();
     let ci_label = format!(
         "95% t-interval across {} folds, clipped to the metric's range",

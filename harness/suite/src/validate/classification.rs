@@ -3,13 +3,14 @@
 
 use serde_saphyr::Spanned;
 
-use super::{Checker, backticked, pos};
+use super::checker::{Checker, backticked};
+use super::perturbation::params_of;
 use crate::plan::{
     ConditionPlan, DatasetPlan, MarkerPolicy, PerturbationPlan, SaliencyMethod, SaliencyPlan,
     ShortcutPlan, StatisticsPlan,
 };
+use crate::position::pos;
 use crate::raw::{RawCondition, RawMarkers, RawSaliency, RawShortcut, RawStatistics};
-use sensibench_core::Params;
 
 /// The perturbation whose options a dataset's `markers:` takes.
 const MARKER_PERTURBATION: &str = "marker_inject";
@@ -51,12 +52,7 @@ pub(super) fn markers(
             ),
         );
     }
-    let mut params = Params::default();
-    if let Some(opts) = &r.options {
-        for (k, v) in &opts.value.0 {
-            params.0.insert(k.value.clone(), v.value.clone());
-        }
-    }
+    let params = params_of(r.options.as_ref());
     match ck.ctx.catalog.perturbations.get(MARKER_PERTURBATION) {
         Ok(entry) => {
             if let Err(e) = (entry.build)(&params) {

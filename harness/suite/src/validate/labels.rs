@@ -2,12 +2,14 @@
 
 use serde_saphyr::Spanned;
 
-use super::{Checker, at_least, backticked, pos, preprocess};
+use super::checker::{Checker, at_least, backticked, finite_positive};
+use super::preprocess::{augment, preprocess};
 use crate::plan::{
-    AugmentPlan, CutPlan, DatasetPlan, DatasetSource, LabelSource, LabelStudyPlan,
-    LabelTrainingPlan, OptimizerPlan, RankingPlan, SinglePlan, Split,
+    CutPlan, DatasetPlan, DatasetSource, LabelSource, LabelStudyPlan, LabelTrainingPlan,
+    OptimizerPlan, RankingPlan, SinglePlan, Split,
 };
-use crate::raw::{RawLabels, RawOptimizer};
+use crate::position::pos;
+use crate::raw::{RawCut, RawLabelTraining, RawLabels, RawOptimizer, RawRanking, RawSingle};
 
 const SOURCES: [LabelSource; 3] = [
     LabelSource::Truth,
@@ -15,15 +17,10 @@ const SOURCES: [LabelSource; 3] = [
     LabelSource::Single,
 ];
 
+/// A number that must be finite and > 0 (>= 0 when `zero_ok`); reported
+/// when not, returned as written.
 fn positive(ck: &mut Checker, key: &str, v: &Spanned<f64>, zero_ok: bool) -> f64 {
-    let ok = v.value.is_finite() && (v.value > 0.0 || (zero_ok && v.value == 0.0));
-    if !ok {
-        let rule = if zero_ok { ">= 0" } else { "> 0" };
-        ck.error(
-            pos(v),
-            format!("`{key}` must be a finite number {rule}, got {}", v.value),
-        );
-    }
+    finite_positive(ck, key, v, zero_ok);
     v.value
 }
 
@@ -60,6 +57,8 @@ fn csv_path(ck: &mut Checker, p: &Spanned<String>) -> std::path::PathBuf {
     full
 }
 
+/// Checks the study of a suite with `n_classes` classes; `None` when it has
+/// problems (all of them reported).
 pub(super) fn labels(
     ck: &mut Checker,
     l: &Spanned<RawLabels>,
@@ -68,7 +67,32 @@ pub(super) fn labels(
 ) -> Option<LabelStudyPlan> {
     let errors_before = ck.errors.len();
     let r = &l.value;
+    study_datasets(ck, r, datasets);
+    let cut = cut(ck, &r.cut, n_classes);
+    let alpha = r
+        .alpha
+        .as_ref()
+        .map_or(0.01, |a| positive(ck, "alpha", a, false));
+    let ranking = ranking(ck, &r.ranking.value);
+    let single = single(ck, &r.single.value);
+    let training = training(ck, &r.training.value);
+    if ck.errors.len() > errors_before {
+        return None;
+    }
+    Some(LabelStudyPlan {
+        dataset: r.dataset.value.clone(),
+        test: r.test.value.clone(),
+        cut,
+        alpha,
+        ranking,
+        single,
+        training,
+    })
+}
 
+/// `dataset:` and `test:`: `phantom_stacks` datasets, the same stacks split
+/// into training and test subjects.
+fn study_datasets(ck: &mut Checker, r: &RawLabels, datasets: &[DatasetPlan]) {
     for d in [&r.dataset, &r.test] {
         match datasets.iter().find(|p| p.name == d.value) {
             Some(p) if matches!(p.source, DatasetSource::PhantomStacks { .. }) => {}
@@ -94,57 +118,69 @@ pub(super) fn labels(
             pos(&r.test),
             "`test` must be a different dataset from `dataset` (e.g. `split: test` of the same stacks)",
         );
-    } else {
-        // The same stacks, annotated on the training subjects and scored on
-        // the others: no subject on both sides, the same true classes.
-        let stacks = |name: &str| {
-            datasets
-                .iter()
-                .find(|p| p.name == name)
-                .and_then(|p| match &p.source {
-                    DatasetSource::PhantomStacks {
-                        subjects,
-                        slices_per_subject,
-                        size,
-                        positions,
-                        cuts,
-                        split,
-                    } => Some((
-                        (
-                            *subjects,
-                            *slices_per_subject,
-                            *size,
-                            *positions,
-                            cuts.clone(),
-                        ),
-                        *split,
-                    )),
-                    _ => None,
-                })
-        };
-        if let (Some((a, sa)), Some((b, sb))) = (stacks(&r.dataset.value), stacks(&r.test.value)) {
-            if sa != Split::Train || sb != Split::Test {
-                ck.error(
-                    pos(&r.test),
-                    format!(
-                        "the annotated dataset `{}` needs `split: train` and the test dataset `{}` `split: test`, so that no subject is on both sides",
-                        r.dataset.value, r.test.value
-                    ),
-                );
-            }
-            if a != b {
-                ck.error(
-                    pos(&r.test),
-                    format!(
-                        "`{}` and `{}` must be the same stacks (subjects, slices_per_subject, size, positions, cuts), split differently",
-                        r.dataset.value, r.test.value
-                    ),
-                );
-            }
+        return;
+    }
+    // The same stacks, annotated on the training subjects and scored on
+    // the others: no subject on both sides, the same true classes.
+    if let (Some((a, sa)), Some((b, sb))) = (
+        stacks(datasets, &r.dataset.value),
+        stacks(datasets, &r.test.value),
+    ) {
+        if sa != Split::Train || sb != Split::Test {
+            ck.error(
+                pos(&r.test),
+                format!(
+                    "the annotated dataset `{}` needs `split: train` and the test dataset `{}` `split: test`, so that no subject is on both sides",
+                    r.dataset.value, r.test.value
+                ),
+            );
+        }
+        if a != b {
+            ck.error(
+                pos(&r.test),
+                format!(
+                    "`{}` and `{}` must be the same stacks (subjects, slices_per_subject, size, positions, cuts), split differently",
+                    r.dataset.value, r.test.value
+                ),
+            );
         }
     }
+}
 
-    let cut = match (&r.cut.value.fractions, &r.cut.value.points) {
+/// What makes two stacks the same: (subjects, slices per subject, size,
+/// positions, cuts).
+type StackShape = (usize, usize, usize, [f64; 2], Vec<f64>);
+
+/// The shape and split of the `phantom_stacks` dataset `name`, if it is one.
+fn stacks(datasets: &[DatasetPlan], name: &str) -> Option<(StackShape, Split)> {
+    datasets
+        .iter()
+        .find(|p| p.name == name)
+        .and_then(|p| match &p.source {
+            DatasetSource::PhantomStacks {
+                subjects,
+                slices_per_subject,
+                size,
+                positions,
+                cuts,
+                split,
+            } => Some((
+                (
+                    *subjects,
+                    *slices_per_subject,
+                    *size,
+                    *positions,
+                    cuts.clone(),
+                ),
+                *split,
+            )),
+            _ => None,
+        })
+}
+
+/// `cut:`: class fractions or cut points on the score axis.
+fn cut(ck: &mut Checker, c: &Spanned<RawCut>, n_classes: usize) -> CutPlan {
+    match (&c.value.fractions, &c.value.points) {
         (Some(f), None) => {
             let v: Vec<f64> = f.value.iter().map(|x| x.value).collect();
             let sum: f64 = v.iter().sum();
@@ -177,19 +213,17 @@ pub(super) fn labels(
         }
         _ => {
             ck.error(
-                pos(&r.cut),
+                pos(c),
                 "`cut` needs one of `fractions: [..]` or `points: [..]`",
             );
             CutPlan::Fractions(Vec::new())
         }
-    };
-    let alpha = r
-        .alpha
-        .as_ref()
-        .map_or(0.01, |a| positive(ck, "alpha", a, false));
+    }
+}
 
-    let rk = &r.ranking.value;
-    let ranking = RankingPlan {
+/// `ranking:`, the simulated ranking annotators.
+fn ranking(ck: &mut Checker, rk: &RawRanking) -> RankingPlan {
+    RankingPlan {
         annotators: annotators(ck, &rk.annotators),
         batch_size: at_least(ck, "batch_size", rk.batch_size.as_ref(), 2, 8),
         views_per_image: at_least(ck, "views_per_image", rk.views_per_image.as_ref(), 1, 3),
@@ -199,8 +233,11 @@ pub(super) fn labels(
             .map_or(0.05, |n| positive(ck, "noise", n, true)),
         seconds_per_batch: positive(ck, "seconds_per_batch", &rk.seconds_per_batch, false),
         sessions: rk.sessions.as_ref().map(|p| csv_path(ck, p)),
-    };
-    let sg = &r.single.value;
+    }
+}
+
+/// `single:`, the simulated single-label annotators.
+fn single(ck: &mut Checker, sg: &RawSingle) -> SinglePlan {
     let error_rate = sg.error_rate.as_ref().map_or(0.2, |e| {
         if !(e.value.is_finite() && (0.0..=1.0).contains(&e.value)) {
             ck.error(
@@ -210,14 +247,16 @@ pub(super) fn labels(
         }
         e.value
     });
-    let single = SinglePlan {
+    SinglePlan {
         annotators: annotators(ck, &sg.annotators),
         error_rate,
         seconds_per_label: positive(ck, "seconds_per_label", &sg.seconds_per_label, false),
         labels: sg.labels.as_ref().map(|p| csv_path(ck, p)),
-    };
+    }
+}
 
-    let t = &r.training.value;
+/// `training:`, the classifier trained on each label source.
+fn training(ck: &mut Checker, t: &RawLabelTraining) -> LabelTrainingPlan {
     let model_full = ck.ctx.suite_dir.join(&t.model.value);
     if !model_full.is_file() {
         ck.error(
@@ -229,54 +268,15 @@ pub(super) fn labels(
             ),
         );
     }
-    let mut sources = Vec::new();
-    for s in &t.sources.value {
-        match SOURCES.iter().find(|x| x.name() == s.value) {
-            Some(x) => sources.push(*x),
-            None => ck.error(
-                pos(s),
-                format!(
-                    "unknown label source `{}` (known: {})",
-                    s.value,
-                    backticked(SOURCES.iter().map(|x| x.name()))
-                ),
-            ),
-        }
-    }
-    if t.sources.value.is_empty() {
-        ck.error(
-            pos(&t.sources),
-            "`sources` is empty; e.g. [truth, ranking, single]",
-        );
-    }
-    ck.check_unique(
-        "label source",
-        t.sources.value.iter().map(|s| (s.value.as_str(), pos(s))),
-        "",
-    );
+    let sources = label_sources(ck, &t.sources);
     let pre = preprocess(ck, t.input.as_ref(), t.normalize.as_ref());
     let optimizer = match t.optimizer.as_ref().map(|o| o.value) {
         None | Some(RawOptimizer::Adam) => OptimizerPlan::Adam,
         Some(RawOptimizer::Adamw) => OptimizerPlan::AdamW,
         Some(RawOptimizer::Sgd) => OptimizerPlan::Sgd { momentum: 0.9 },
     };
-    let augment = t.augment.as_ref().map_or(AugmentPlan::default(), |a| {
-        let a = &a.value;
-        AugmentPlan {
-            flip_x: a.flip_x,
-            flip_y: a.flip_y,
-            rot90: a.rot90,
-            scale: a
-                .scale
-                .as_ref()
-                .map_or(0.0, |v| positive(ck, "scale", v, true)),
-            shift: a
-                .shift
-                .as_ref()
-                .map_or(0.0, |v| positive(ck, "shift", v, true)),
-        }
-    });
-    let training = LabelTrainingPlan {
+    let augment = augment(ck, t.augment.as_ref());
+    LabelTrainingPlan {
         model: std::fs::canonicalize(&model_full).unwrap_or(model_full),
         sources,
         preprocess: pre,
@@ -293,18 +293,35 @@ pub(super) fn labels(
             .map_or(0.0, |v| positive(ck, "weight_decay", v, true)),
         augment,
         threads: t.threads.as_ref().map_or(0, |v| v.value),
-    };
-
-    if ck.errors.len() > errors_before {
-        return None;
     }
-    Some(LabelStudyPlan {
-        dataset: r.dataset.value.clone(),
-        test: r.test.value.clone(),
-        cut,
-        alpha,
-        ranking,
-        single,
-        training,
-    })
+}
+
+/// `sources:` of the training, among [`SOURCES`], each once.
+fn label_sources(ck: &mut Checker, list: &Spanned<Vec<Spanned<String>>>) -> Vec<LabelSource> {
+    let mut sources = Vec::new();
+    for s in &list.value {
+        match SOURCES.iter().find(|x| x.name() == s.value) {
+            Some(x) => sources.push(*x),
+            None => ck.error(
+                pos(s),
+                format!(
+                    "unknown label source `{}` (known: {})",
+                    s.value,
+                    backticked(SOURCES.iter().map(|x| x.name()))
+                ),
+            ),
+        }
+    }
+    if list.value.is_empty() {
+        ck.error(
+            pos(list),
+            "`sources` is empty; e.g. [truth, ranking, single]",
+        );
+    }
+    ck.check_unique(
+        "label source",
+        list.value.iter().map(|s| (s.value.as_str(), pos(s))),
+        "",
+    );
+    sources
 }

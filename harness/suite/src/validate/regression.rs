@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 
 use serde_saphyr::Spanned;
 
-use super::{Checker, backticked, pos};
+use super::checker::{Checker, backticked};
 use crate::plan::{PairedTestKind, RegressionPlan, Task};
+use crate::position::pos;
 use crate::raw::{RawPairedTest, RawRegression, RawTolerance};
 
 /// The metrics a classification suite's regression check compares: accuracy
@@ -81,10 +82,43 @@ pub(super) fn regression(
         }
         None => default_metrics,
     };
+    let (tolerance, default_tolerance) = tolerance(ck, r.tolerance.as_ref(), &chosen);
+    let alpha = match &r.alpha {
+        Some(a) => {
+            if !(a.value > 0.0 && a.value < 1.0) {
+                ck.error(
+                    pos(a),
+                    format!("`alpha` must be in (0, 1), got {}", a.value),
+                );
+            }
+            a.value
+        }
+        None => 0.05,
+    };
+    let test = match r.test.as_ref().map(|t| t.value) {
+        Some(RawPairedTest::Permutation) => PairedTestKind::Permutation,
+        Some(RawPairedTest::Wilcoxon) | None => PairedTestKind::Wilcoxon,
+    };
+    RegressionPlan {
+        metrics: chosen,
+        tolerance,
+        default_tolerance,
+        test,
+        alpha,
+    }
+}
+
+/// `tolerance:`, one for every metric or one per regression metric
+/// (`chosen`); the per-metric map and the one for every metric.
+fn tolerance(
+    ck: &mut Checker,
+    raw: Option<&Spanned<RawTolerance>>,
+    chosen: &[String],
+) -> (BTreeMap<String, f64>, Option<f64>) {
     let tol_ok = |v: f64| v.is_finite() && v >= 0.0;
     let mut tolerance = BTreeMap::new();
     let mut default_tolerance = None;
-    if let Some(t) = &r.tolerance {
+    if let Some(t) = raw {
         match &t.value {
             RawTolerance::All(v) => {
                 if !tol_ok(*v) {
@@ -123,27 +157,5 @@ pub(super) fn regression(
             }
         }
     }
-    let alpha = match &r.alpha {
-        Some(a) => {
-            if !(a.value > 0.0 && a.value < 1.0) {
-                ck.error(
-                    pos(a),
-                    format!("`alpha` must be in (0, 1), got {}", a.value),
-                );
-            }
-            a.value
-        }
-        None => 0.05,
-    };
-    let test = match r.test.as_ref().map(|t| t.value) {
-        Some(RawPairedTest::Permutation) => PairedTestKind::Permutation,
-        Some(RawPairedTest::Wilcoxon) | None => PairedTestKind::Wilcoxon,
-    };
-    RegressionPlan {
-        metrics: chosen,
-        tolerance,
-        default_tolerance,
-        test,
-        alpha,
-    }
+    (tolerance, default_tolerance)
 }
