@@ -12,8 +12,9 @@ Every file of the run folder but the HTML report is digested:
   sha dropped at any depth, then hashed in a canonical dump;
 - everything else (PNG strips, saliency maps, CSV, NIfTI): the bytes.
 `report/` is left out: it is rendered from the files above and carries the git sha and
-the run's timings. Absolute paths of the plugin folder (`SENSIBENCH_PLUGIN_PATH`), the checkout and
-the data root are written as `<plugins>`, `<repo>` and `<data>` in every string, so a clone in another folder digests the same.
+the run's timings. Absolute paths of the run folder itself, the plugin folder (`SENSIBENCH_PLUGIN_PATH`),
+the checkout and the data root are written as `<run>`, `<plugins>`, `<repo>` and `<data>`
+in every string, so a clone in another folder digests the same.
 """
 import hashlib
 import json
@@ -23,7 +24,7 @@ import sys
 
 import pyarrow.parquet as pq
 
-VOLATILE_COLUMNS = {"git_sha", "created"}
+VOLATILE_COLUMNS = {"git_sha", "created", "train_seconds"}
 # Keys of JSON files whose values are clocks, durations or the commit.
 VOLATILE_KEYS = {
     "git_sha", "created", "started", "finished", "elapsed", "elapsed_s", "seconds",
@@ -38,8 +39,13 @@ DATA = os.path.realpath(os.environ.get("SENSIBENCH_DATA_ROOT") or os.path.join(R
 PLUGINS = [os.path.realpath(p) for p in os.environ.get("SENSIBENCH_PLUGIN_PATH", "").split(":") if p]
 
 
+RUN = []  # the run folder being digested, as `<run>`
+
+
 def canon(v):
     if isinstance(v, str):
+        for p in RUN:
+            v = v.replace(p, "<run>")
         for p in PLUGINS:
             v = v.replace(p, "<plugins>")
         return v.replace(DATA, "<data>").replace(REPO, "<repo>")
@@ -88,6 +94,7 @@ def bytes_digest(path):
 
 
 def digest_run(run_dir):
+    RUN[:] = [os.path.realpath(run_dir)]
     out = {}
     for dirpath, dirnames, filenames in os.walk(run_dir):
         rel_dir = os.path.relpath(dirpath, run_dir)
