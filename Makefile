@@ -161,7 +161,8 @@ models:
 	PYTHON="$(TRAIN_VENV)/bin/python" sh plugins/models/slice/make_slice_model.sh
 
 # The before/after check of a refactor: every committed suite is run with the
-# debug build (as `make test` builds it) and each file of its run folder is
+# debug build exactly as `make test` builds it (the native plugin's file hash is
+# in the rows) and each file of its run folder is
 # compared with the digests in tests/golden/ (recorded by the code before the
 # change with `make golden-record`). pyarrow reads the parquet parts.
 GOLDEN_VENV := $(TOOLS)/golden
@@ -174,7 +175,7 @@ $(GOLDEN_STAMP):
 	touch "$@"
 
 golden-check golden-record: setup-ort setup-torch $(GOLDEN_STAMP)
-	$(CARGO) build -p sensibench-cli -p sensibench-classical-seg --features sensibench-cli/torch
+	$(CARGO) build --workspace --all-targets --all-features
 	$(RUN_ENV) SENSIBENCH_PLUGIN_PATH="$(CURDIR)/target/debug" SENSIBENCH_BIN="$(CURDIR)/target/debug/sensibench" \
 	  GOLDEN_PYTHON="$(GOLDEN_VENV)/bin/python" bash scripts/golden/check.sh $(patsubst golden-%,%,$@) $(GOLDEN_SUITES)
 

@@ -10,6 +10,8 @@ Every file of the run folder but the HTML report is digested:
   name and type;
 - JSON files (manifest, summaries): parsed, the keys that hold times, clocks or the git
   sha dropped at any depth, then hashed in a canonical dump;
+- the file hash of a native plugin (`model_hash` of rows with `backend = native`, `hash`
+  of a native model in the manifest) as `<native>`: its bytes depend on the build folder;
 - everything else (PNG strips, saliency maps, CSV, NIfTI): the bytes.
 `report/` is left out: it is rendered from the files above and carries the git sha and
 the run's timings. Absolute paths of the run folder itself, the plugin folder (`SENSIBENCH_PLUGIN_PATH`),
@@ -22,6 +24,7 @@ import math
 import os
 import sys
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 VOLATILE_COLUMNS = {"git_sha", "created", "train_seconds"}
@@ -60,8 +63,19 @@ def canon(v):
     return v
 
 
+def native_hashes_blanked(table):
+    """`model_hash` of native plugins as `<native>`: the plugin is a build product whose bytes
+    depend on the folder it was built in."""
+    if "backend" not in table.column_names or "model_hash" not in table.column_names:
+        return table
+    backend = table.column("backend").to_pylist()
+    hashes = [("<native>" if b == "native" else h) for b, h in zip(backend, table.column("model_hash").to_pylist())]
+    i = table.column_names.index("model_hash")
+    return table.set_column(i, "model_hash", pa.array(hashes, type=table.schema.field(i).type))
+
+
 def parquet_digest(path):
-    table = pq.read_table(path)
+    table = native_hashes_blanked(pq.read_table(path))
     h = hashlib.sha256()
     h.update(str(table.num_rows).encode())
     for name in sorted(table.column_names):
@@ -75,6 +89,8 @@ def parquet_digest(path):
 
 def scrub(v):
     if isinstance(v, dict):
+        if v.get("backend") == "native" and "hash" in v:
+            v = {**v, "hash": "<native>"}
         return {k: scrub(x) for k, x in v.items() if k not in VOLATILE_KEYS}
     if isinstance(v, list):
         return [scrub(x) for x in v]
